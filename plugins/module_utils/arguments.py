@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs shared by every module, and the name checks ARM would make later.
+
+Kept free of Azure imports: a module validates its arguments before it pays for the SDK.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+AUTH_SOURCES = ['auto', 'env', 'credential_file', 'cli', 'msi']
+
+# Documented once in plugins/doc_fragments/azure.py; keep the two in step (sanity checks it).
+AZURE_AUTH_ARGS = dict(
+    subscription_id=dict(type='str'),
+    auth_source=dict(type='str', default='auto', choices=AUTH_SOURCES),
+    client_id=dict(type='str'),
+    secret=dict(type='str', no_log=True),
+    tenant=dict(type='str'),
+    certificate_path=dict(type='path'),
+    certificate_password=dict(type='str', no_log=True),
+    ad_user=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    profile=dict(type='str'),
+    cloud_environment=dict(type='str'),
+)
+
+SCALE_SET_ARGS = dict(
+    resource_group=dict(type='str', required=True),
+    name=dict(type='str', required=True, aliases=['vmss_name']),
+)
+
+# Resource group: 1-90 letters (Unicode letters are allowed by ARM), digits, '.', '_', '-', '(', ')';
+# must not end in a period.
+_RESOURCE_GROUP = re.compile(r'^[-\w._()]{1,90}$', re.UNICODE)
+# Scale set: ARM's published rule for virtualMachineScaleSets is 1-64 characters (Linux; a Windows
+# computer-name prefix is shorter but that is not the resource name), no spaces or URL-breaking
+# characters, not ending in '.' or '-'. We accept letters, digits, '.', '_', '-' starting with a letter
+# or digit: every name ARM accepts in practice, and nothing that would break the request path.
+_SCALE_SET = re.compile(r'^[A-Za-z0-9][-A-Za-z0-9._]{0,63}$')
+_INSTANCE_ID = re.compile(r'^[0-9]{1,10}$')
+
+
+def resource_group_error(value):
+    """Why ``value`` is not a valid resource group name, or None."""
+    if not isinstance(value, str) or not value:
+        return 'must be a non-empty string'
+    if len(value) > 90:
+        return 'is %d characters long; ARM allows at most 90' % len(value)
+    if not _RESOURCE_GROUP.match(value):
+        return "may contain only letters, digits, '.', '_', '-', '(' and ')'"
+    if value.endswith('.'):
+        return 'must not end with a period'
+    return None
+
+
+def scale_set_name_error(value):
+    """Why ``value`` is not a valid scale set name, or None."""
+    if not isinstance(value, str) or not value:
+        return 'must be a non-empty string'
+    if len(value) > 64:
+        return 'is %d characters long; ARM allows at most 64' % len(value)
+    if not _SCALE_SET.match(value):
+        return "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"
+    if value[-1] in '.-':
+        return "must not end with '.' or '-'"
+    return None
+
+
+def instance_ids_error(values):
+    """Why a list of instance ids is not usable, or None. Ids are the numbers ARM shows as instanceId."""
+    if not values:
+        return 'must list at least one instance id'
+    seen = set()
+    for value in values:
+        text = str(value).strip()
+        if not _INSTANCE_ID.match(text):
+            return "contains %r; instance ids are the scale set's numeric instanceId values, such as '0' or '12'" % (value,)
+        if text in seen:
+            return 'lists %s more than once' % text
+        seen.add(text)
+    return None
+
+
+def normalize_instance_ids(values):
+    """Strings without surrounding space, sorted numerically (ARM ids are numeric strings)."""
+    return sorted((str(value).strip() for value in values), key=int)
+
+
+def instance_sort_key(instance_id):
+    """Numeric order for ids: '10' after '5'; anything odd goes last, in text order."""
+    text = str(instance_id)
+    return (0, int(text), '') if text.isdigit() else (1, 0, text)

@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Compute calls the modules make, as plain functions over one ComputeManagementClient.
+
+Every method returns plain dicts in ARM's wire shape (camelCase, ``properties`` nested) and raises
+only AzureVmssError, already worded for the user. SDK types never leave this file.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import threading
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, translate
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
+
+# Named instances are read one request each, this many at once; more than that are listed instead,
+# because one page of the VM list covers many instances and costs one request.
+INSTANCE_READ_POOL = 5
+
+# azure-core's RetryPolicy honours Retry-After on 429 and 5xx; allow a few more status retries than
+# its default 3 so a short throttling storm is ridden out rather than failed.
+RETRY_SETTINGS = dict(retry_total=10, retry_status=6, retry_connect=3, retry_read=3,
+                      retry_backoff_factor=0.8, retry_backoff_max=60)
+TIMEOUTS = dict(connection_timeout=15, read_timeout=120)
+
+# LRO polling when ARM sends no Retry-After (it usually does; that value wins).
+DEFAULT_POLL_SECONDS = 15
+
+
+def parse_remaining_resource(header):
+    """``Microsoft.Compute/GetVMScaleSetVM3Min;998,Microsoft.Compute/GetVMScaleSetVM30Min;4998`` -> dict."""
+    remaining = {}
+    for part in (header or '').split(','):
+        name, _sep, count = part.strip().rpartition(';')
+        if name and count.strip().lstrip('-').isdigit():
+            remaining[name] = int(count)
+    return remaining
+
+
+class ScaleSetRef(object):
+    """A scale set's coordinates, and how to name it in messages."""
+
+    def __init__(self, resource_group, name):
+        self.resource_group = resource_group
+        self.name = name
+
+    def __str__(self):
+        return "scale set '%s' in resource group '%s'" % (self.name, self.resource_group)
+
+
+class ComputeClient(object):
+    """One ComputeManagementClient for one module run, with request accounting for results and pacing."""
+
+    def __init__(self, credential, subscription_id, cloud, auth_description='', secrets=(), ansible_version='',
+                 **client_options):
+        from azure.mgmt.compute import ComputeManagementClient
+
+        self.auth_description = auth_description
+        self.secrets = tuple(secrets)
+        self.requests_sent = 0
+        self.rate_limit = {}
+        self.last_headers = {}
+        self._lock = threading.Lock()
+        user_agent = '%s/%s' % (COLLECTION_NAME, COLLECTION_VERSION)
+        if ansible_version:
+            user_agent += ' ansible-core/%s' % ansible_version
+        options = dict(RETRY_SETTINGS)
+        options.update(TIMEOUTS)
+        options.update(client_options)  # tests pass a fake transport here
+        self._compute = ComputeManagementClient(
+            credential, subscription_id, base_url=cloud.resource_manager, credential_scopes=[cloud.scope],
+            user_agent=user_agent, raw_response_hook=self._on_response, **options)
+
+    # -- accounting -------------------------------------------------------------------------------
+    def _on_response(self, pipeline_response):
+        # Runs for every HTTP answer ARM gives, retries and LRO polls included (not token requests).
+        headers = pipeline_response.http_response.headers
+        with self._lock:
+            self.requests_sent += 1
+            self.last_headers = dict(headers)
+            remaining = parse_remaining_resource(headers.get('x-ms-ratelimit-remaining-resource'))
+            for name in ('x-ms-ratelimit-remaining-subscription-reads', 'x-ms-ratelimit-remaining-subscription-writes'):
+                if str(headers.get(name, '')).isdigit():
+                    remaining[name[len('x-ms-ratelimit-remaining-'):]] = int(headers[name])
+            self.rate_limit.update(remaining)
+
+    def _fail(self, exc, operation, target):
+        return translate(exc, operation, str(target), auth_description=self.auth_description, secrets=self.secrets)
+
+    # -- scale set --------------------------------------------------------------------------------
+    def get_scale_set(self, ref):
+        try:
+            return self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
+        except Exception as exc:
+            raise self._fail(exc, 'read the scale set', ref)
+
+    def get_latest_rolling_upgrade(self, ref):
+        """The latest rolling upgrade, or None when the scale set never had one.
+
+        ARM answers 404 both for "no rolling upgrade yet" and for "no such scale set"; only then do we
+        read the scale set itself, which raises the right error when it is missing.
+        """
+        from azure.core.exceptions import ResourceNotFoundError
+        try:
+            return self._compute.virtual_machine_scale_set_rolling_upgrades.get_latest(ref.resource_group, ref.name).as_dict()
+        except ResourceNotFoundError:
+            self.get_scale_set(ref)
+            return None
+        except Exception as exc:
+            raise self._fail(exc, 'read the latest rolling upgrade', ref)
+
+    def list_os_upgrade_history(self, ref, max_items=None):
+        """OS upgrade history newest first; stops paging once ``max_items`` are in hand."""
+        items = []
+        try:
+            pager = self._compute.virtual_machine_scale_sets.get_os_upgrade_history(ref.resource_group, ref.name)
+            for page in pager.by_page():
+                for item in page:
+                    items.append(item.as_dict())
+                    if max_items and len(items) >= max_items:
+                        return items
+        except Exception as exc:
+            raise self._fail(exc, 'read the OS upgrade history', ref)
+        return items
+
+    # -- instances --------------------------------------------------------------------------------
+    def list_instances(self, ref, expand='instanceView'):
+        """Every VM of the scale set with its instance view: one request per page of the VM list."""
+        try:
+            pager = self._compute.virtual_machine_scale_set_vms.list(ref.resource_group, ref.name, expand=expand)
+            return [vm.as_dict() for vm in pager]
+        except Exception as exc:
+            raise self._fail(exc, 'list the instances', ref)
+
+    def get_instance(self, ref, instance_id, expand='instanceView'):
+        """One VM with its instance view in one request (the VM, unlike /instanceView, carries its zone)."""
+        return self._compute.virtual_machine_scale_set_vms.get(ref.resource_group, ref.name, instance_id,
+                                                               expand=expand).as_dict()
+
+    def get_instances(self, ref, instance_ids):
+        """Named instances, a few at once; every unknown id is named in one error.
+
+        Returns the VM dicts in the order asked.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        from azure.core.exceptions import ResourceNotFoundError
+
+        def read(instance_id):
+            try:
+                return instance_id, self.get_instance(ref, instance_id), None
+            except ResourceNotFoundError as exc:
+                return instance_id, None, exc
+            except Exception as exc:
+                return instance_id, None, self._fail(exc, 'read instance %s' % instance_id, ref)
+
+        workers = max(1, min(INSTANCE_READ_POOL, len(instance_ids)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(read, instance_ids))
+        missing = [iid for iid, _vm, exc in outcomes if exc is not None and not isinstance(exc, AzureVmssError)]
+        failures = [exc for _iid, _vm, exc in outcomes if isinstance(exc, AzureVmssError)]
+        if failures:
+            raise failures[0]
+        if missing:
+            # A 404 for an instance can also mean the scale set or group is missing: let that error speak.
+            self.get_scale_set(ref)
+            raise AzureVmssError('instance_ids: %s not in %s' % (describe_ids(missing), ref),
+                                 unknown_instance_ids=missing)
+        return [vm for _iid, vm, _exc in outcomes]
+
+    def read_instances(self, ref, instance_ids=None):
+        """The cheapest way to the instances' views: all (list), a few (GETs), or many named (list + pick)."""
+        if not instance_ids:
+            return self.list_instances(ref)
+        if len(instance_ids) <= INSTANCE_READ_POOL:
+            return self.get_instances(ref, instance_ids)
+        by_id = dict((str(vm.get('instanceId')), vm) for vm in self.list_instances(ref))
+        missing = [iid for iid in instance_ids if iid not in by_id]
+        if missing:
+            raise AzureVmssError('instance_ids: %s not in %s' % (describe_ids(missing), ref),
+                                 unknown_instance_ids=missing)
+        return [by_id[iid] for iid in instance_ids]
+
+    # -- maintenance ------------------------------------------------------------------------------
+    def begin_perform_maintenance(self, ref, instance_ids, wait=True):
+        """Start performMaintenance on exactly ``instance_ids``; returns a MaintenanceOperation.
+
+        ARM maintains EVERY instance when the body lacks ``instanceIds``. The SDK sends no body when the
+        ids argument is omitted and sends a plain dict's keys as given, so the body is always the model
+        (which serialises to ``{"instanceIds": [...]}``) and an empty list is refused here.
+        """
+        if not instance_ids:
+            raise AzureVmssError('Refusing to send performMaintenance without instance ids: Azure would maintain '
+                                 'every instance of %s' % ref)
+        from azure.mgmt.compute.models import VirtualMachineScaleSetVMInstanceIDs
+
+        body = VirtualMachineScaleSetVMInstanceIDs(instance_ids=[str(i) for i in instance_ids])
+        kwargs = dict(polling_interval=DEFAULT_POLL_SECONDS)
+        if not wait:
+            kwargs['polling'] = False
+        try:
+            poller = self._compute.virtual_machine_scale_sets.begin_perform_maintenance(
+                ref.resource_group, ref.name, vm_instance_i_ds=body, **kwargs)
+        except Exception as exc:
+            raise self._fail(exc, 'start maintenance of instances %s' % describe_ids(instance_ids), ref)
+        headers = dict((k.lower(), v) for k, v in self.last_headers.items())
+        operation_url = headers.get('azure-asyncoperation') or headers.get('location')
+        return MaintenanceOperation(self, ref, instance_ids, poller, operation_url)
+
+
+class MaintenanceOperation(object):
+    """A started performMaintenance: wait for it within a deadline, or hand back its URL."""
+
+    def __init__(self, client, ref, instance_ids, poller, operation_url):
+        self._client = client
+        self.ref = ref
+        self.instance_ids = list(instance_ids)
+        self.poller = poller
+        self.operation_url = operation_url
+
+    def wait(self, timeout):
+        """'Succeeded' once done; raises AzureVmssError on failure or when ``timeout`` seconds pass."""
+        try:
+            self.poller.result(timeout=timeout)
+        except Exception as exc:
+            err = self._client._fail(exc, 'maintain instances %s' % describe_ids(self.instance_ids), self.ref)
+            err.extra.setdefault('instance_ids', self.instance_ids)
+            raise err
+        if not self.poller.done():
+            raise AzureVmssError(
+                'Maintenance of instances %s on %s did not finish within wait_timeout (%s s). The operation goes on in '
+                'Azure: check it with azure_vmss.maintenance.instance_view_info (maintenance.last_operation_result_code) '
+                'or at %s' % (describe_ids(self.instance_ids), self.ref, timeout, self.operation_url or 'the portal'),
+                instance_ids=self.instance_ids, operation_url=self.operation_url, status='InProgress')
+        return 'Succeeded'
+
+
+def describe_ids(instance_ids):
+    return ', '.join(str(i) for i in instance_ids)

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AzureVmssModule: AnsibleModule with the common Azure options, name checks and one lazy client.
+
+A module builds one of these with its own argument spec, asks ``module.client`` for data and shapes
+the result. Nothing from the Azure SDK is imported until ``client`` is first used, after argument
+validation, so a bad argument fails in milliseconds.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import arguments
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact
+
+REQUIREMENTS_HINT = ('Install the collection\'s Python requirements on the host that runs the module: '
+                     'pip install -r <collection path>/requirements.txt')
+
+QUERY_ARGS = dict(query=dict(type='str'))
+
+
+class AzureVmssModule(AnsibleModule):
+
+    def __init__(self, argument_spec, scale_set=True, **kwargs):
+        spec = dict(arguments.AZURE_AUTH_ARGS)
+        if scale_set:
+            spec.update(arguments.SCALE_SET_ARGS)
+        spec.update(argument_spec)
+        kwargs.setdefault('supports_check_mode', True)
+        super(AzureVmssModule, self).__init__(argument_spec=spec, **kwargs)
+        self._client = None
+        self._auth_plan = None
+        self.scale_set = None
+        if scale_set:
+            self.scale_set = self._scale_set_ref()
+
+    # -- validation ---------------------------------------------------------------------------------
+    def _scale_set_ref(self):
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
+        problem = arguments.resource_group_error(self.params['resource_group'])
+        if problem:
+            self.fail_json(msg='resource_group %r %s.' % (self.params['resource_group'], problem))
+        problem = arguments.scale_set_name_error(self.params['name'])
+        if problem:
+            self.fail_json(msg='name %r %s.' % (self.params['name'], problem))
+        return ScaleSetRef(self.params['resource_group'], self.params['name'])
+
+    def instance_ids_param(self, name='instance_ids'):
+        """The validated, de-duplicated, numerically sorted ids of a list option, or None if unset."""
+        values = self.params.get(name)
+        if values is None:
+            return None
+        problem = arguments.instance_ids_error(values)
+        if problem:
+            self.fail_json(msg='%s %s.' % (name, problem))
+        return arguments.normalize_instance_ids(values)
+
+    def compile_query(self):
+        """Compile the ``query`` option before any request, so a typo costs nothing."""
+        expression = self.params.get('query')
+        if expression is None:
+            return None
+        try:
+            import jmespath
+        except ImportError:
+            self.fail_json(msg=missing_required_lib('jmespath') + ' ' + REQUIREMENTS_HINT,
+                           exception=traceback.format_exc())
+        try:
+            return jmespath.compile(expression)
+        except jmespath.exceptions.JMESPathError as exc:
+            self.fail_json(msg='query %r is not a valid JMESPath expression: %s' % (expression, exc))
+
+    # -- the client ---------------------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self):
+        for package, module_name in (('azure-mgmt-compute', 'azure.mgmt.compute'), ('azure-identity', 'azure.identity')):
+            try:
+                __import__(module_name)
+            except ImportError:
+                self.fail_json(msg=missing_required_lib(package) + ' ' + REQUIREMENTS_HINT,
+                               exception=traceback.format_exc())
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient
+        from ansible.module_utils.common.process import get_bin_path
+
+        def which(name):
+            try:
+                return get_bin_path(name)
+            except ValueError:
+                return None
+
+        try:
+            plan = auth.resolve(self.params, os.environ, which=which)
+            # Secrets from the environment or the credential file are not module parameters, so
+            # AnsibleModule would not mask them: register them so no output can carry them.
+            for secret in plan.secrets:
+                self.no_log_values.add(secret)
+            self._auth_plan = plan
+            subscription_id = plan.subscription_id
+            if not subscription_id and plan.kind == 'cli':
+                subscription_id = auth.cli_subscription(self.run_command)
+            if not subscription_id:
+                raise AzureVmssError('subscription_id is not set: give the subscription_id option, set '
+                                     'AZURE_SUBSCRIPTION_ID, or add subscription_id to the credential file profile')
+            cloud = clouds.resolve_cloud(plan.cloud_environment)
+            credential = auth.build_credential(plan, cloud)
+            return ComputeClient(credential, subscription_id, cloud, auth_description=plan.description,
+                                 secrets=plan.secrets, ansible_version=ANSIBLE_VERSION)
+        except AzureVmssError as exc:
+            self.fail_error(exc)
+
+    # -- failing ------------------------------------------------------------------------------------
+    def fail_error(self, exc, **result):
+        """fail_json from an AzureVmssError, with its structured keys and no secret anywhere."""
+        secrets = self._auth_plan.secrets if self._auth_plan else ()
+        data = dict(result)
+        data.update(exc.result())
+        self.fail_json(msg=redact(exc.msg, secrets), **data)

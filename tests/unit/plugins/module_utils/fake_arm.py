@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fake HTTP transport for unit tests: the real SDK and our client above it, canned ARM answers below.
+
+Only the socket is faked: requests' adapter layer returns prepared responses, so azure-core's pipeline
+(retries, polling, error mapping) and azure-mgmt-compute's (de)serialisation run for real.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import time
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.clouds import Cloud
+
+RM = 'https://arm.test'
+CLOUD = Cloud('test', RM, 'https://login.test', RM + '/.default', False)
+SUB = '00000000-0000-0000-0000-000000000001'
+VMSS_PATH = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web' % SUB
+
+
+class FakeCredential(object):
+    def __init__(self, error=None):
+        self.error = error
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+        if self.error:
+            raise self.error
+        return AccessToken('fake-token', int(time.time()) + 3600)
+
+
+class FakeArm(object):
+    """Routes: list of (method, path-suffix-or-callable, answer) consumed in order of match."""
+
+    def __init__(self):
+        self.routes = []
+        self.requests = []
+
+    def on(self, method, path, status=200, body=None, headers=None, times=None):
+        self.routes.append(dict(method=method, path=path, status=status, body=body, headers=headers or {}, times=times))
+        return self
+
+    def answer(self, request):
+        from urllib.parse import urlsplit
+        url = urlsplit(request.url)
+        body = json.loads(request.body) if request.body else None
+        self.requests.append(dict(method=request.method, path=url.path, query=url.query, body=body,
+                                  headers=dict(request.headers)))
+        for route in self.routes:
+            if route['method'] == request.method and url.path.endswith(route['path']) and route['times'] != 0:
+                if route['times']:
+                    route['times'] -= 1
+                return route['status'], route['headers'], route['body']
+        return 404, {}, {'error': {'code': 'NoRoute', 'message': 'fake ARM has no route for %s %s' % (request.method, url.path)}}
+
+    def session(self):
+        import io
+        import requests
+        import urllib3
+        from requests.adapters import BaseAdapter
+
+        fake = self
+
+        class Adapter(BaseAdapter):
+            def send(self, request, **kwargs):
+                status, headers, body = fake.answer(request)
+                response = requests.Response()
+                response.status_code = status
+                response.headers.update(headers)
+                if body is not None and 'Content-Type' not in headers:
+                    response.headers['Content-Type'] = 'application/json'
+                content = json.dumps(body).encode('utf-8') if body is not None else b''
+                response._content = content
+                # azure-core reads a few attributes of the urllib3 response under requests' one.
+                response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), headers=dict(response.headers),
+                                                    status=status, preload_content=False)
+                response.url = request.url
+                response.request = request
+                response.reason = 'fake'
+                return response
+
+            def close(self):
+                pass
+
+        session = requests.Session()
+        session.mount('https://', Adapter())
+        return session
+
+    def client(self, credential=None, **kwargs):
+        from azure.core.pipeline.transport import RequestsTransport
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient
+        transport = RequestsTransport(session=self.session(), session_owner=False)
+        kwargs.setdefault('retry_backoff_factor', 0)
+        return ComputeClient(credential or FakeCredential(), SUB, CLOUD, auth_description='module parameters',
+                             transport=transport, **kwargs)

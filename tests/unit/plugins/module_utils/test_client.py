@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared client over the real SDK, with only the HTTP transport faked."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+pytest.importorskip('azure.mgmt.compute')
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import (  # noqa: E402
+    ScaleSetRef, parse_remaining_resource)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
+from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
+
+REF = ScaleSetRef('rg', 'web')
+NOT_FOUND = {'error': {'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.Compute/virtualMachineScaleSets/web' "
+                                                              "under resource group 'rg' was not found."}}
+
+
+def test_rolling_upgrade_latest_is_returned_as_wire_dict():
+    arm = FakeArm().on('GET', '/rollingUpgrades/latest', body={
+        'type': 'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades', 'location': 'westus',
+        'properties': {'runningStatus': {'code': 'RollingForward'}}})
+    status = arm.client().get_latest_rolling_upgrade(REF)
+    assert status['properties']['runningStatus']['code'] == 'RollingForward'
+    assert len(arm.requests) == 1
+    assert arm.requests[0]['path'] == VMSS_PATH + '/rollingUpgrades/latest'
+    assert 'api-version=' in arm.requests[0]['query']
+    assert arm.requests[0]['headers']['User-Agent'].startswith('azure_vmss.maintenance/')
+
+
+def test_rolling_upgrade_never_run_is_none_after_one_look_at_the_scale_set():
+    arm = (FakeArm().on('GET', '/rollingUpgrades/latest', status=404, body={'error': {'code': 'NotFound', 'message': 'x'}})
+           .on('GET', VMSS_PATH, body={'name': 'web', 'location': 'westus'}))
+    assert arm.client().get_latest_rolling_upgrade(REF) is None
+    assert [r['path'] for r in arm.requests] == [VMSS_PATH + '/rollingUpgrades/latest', VMSS_PATH]
+
+
+def test_rolling_upgrade_of_missing_scale_set_says_so():
+    arm = (FakeArm().on('GET', '/rollingUpgrades/latest', status=404, body=NOT_FOUND)
+           .on('GET', VMSS_PATH, status=404, body=NOT_FOUND))
+    with pytest.raises(AzureVmssError) as err:
+        arm.client().get_latest_rolling_upgrade(REF)
+    assert err.value.status_code == 404
+    assert err.value.error['code'] == 'ResourceNotFound'
+    assert "read the scale set on scale set 'web' in resource group 'rg'" in err.value.msg
+    assert 'ResourceNotFound' in err.value.msg
+
+
+def test_os_upgrade_history_follows_next_link_and_stops_at_max_items():
+    page1 = {'value': [{'properties': {'runningStatus': {'code': 'Completed'}}}] * 2,
+             'nextLink': RM + VMSS_PATH + '/osUpgradeHistory?api-version=2026-04-01&$skiptoken=2'}
+    page2 = {'value': [{'properties': {'runningStatus': {'code': 'Faulted'}}}]}
+    arm = FakeArm().on('GET', '/osUpgradeHistory', body=page1, times=1).on('GET', '/osUpgradeHistory', body=page2)
+    assert len(arm.client().list_os_upgrade_history(REF)) == 3
+    assert len(arm.requests) == 2
+    assert 'skiptoken=2' in arm.requests[1]['query']
+
+    arm = FakeArm().on('GET', '/osUpgradeHistory', body=page1, times=1).on('GET', '/osUpgradeHistory', body=page2)
+    assert len(arm.client().list_os_upgrade_history(REF, max_items=2)) == 2
+    assert len(arm.requests) == 1, 'the second page must not be fetched'
+
+
+def test_perform_maintenance_sends_the_wire_key_and_waits():
+    op = RM + '/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/op1?api-version=2026-04-01'
+    arm = (FakeArm().on('POST', '/performMaintenance', status=202, headers={'Azure-AsyncOperation': op, 'Retry-After': '0'})
+           .on('GET', '/operations/op1', body={'status': 'InProgress', 'name': 'op1'}, headers={'Retry-After': '0'}, times=1)
+           .on('GET', '/operations/op1', body={'status': 'Succeeded', 'name': 'op1'}))
+    client = arm.client()
+    operation = client.begin_perform_maintenance(REF, ['1', '3'])
+    assert operation.operation_url == op
+    assert operation.wait(timeout=30) == 'Succeeded'
+    post = arm.requests[0]
+    assert post['body'] == {'instanceIds': ['1', '3']}
+    assert len(arm.requests) == 3
+
+
+def test_perform_maintenance_refuses_an_empty_list_without_a_request():
+    arm = FakeArm()
+    with pytest.raises(AzureVmssError) as err:
+        arm.client().begin_perform_maintenance(REF, [])
+    assert 'every instance' in err.value.msg
+    assert arm.requests == []
+
+
+def test_perform_maintenance_failed_operation_reports_arm_error_and_ids():
+    op = RM + '/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/op2?api-version=2026-04-01'
+    arm = (FakeArm().on('POST', '/performMaintenance', status=202, headers={'Azure-AsyncOperation': op, 'Retry-After': '0'})
+           .on('GET', '/operations/op2', body={'status': 'Failed', 'name': 'op2',
+                                               'error': {'code': 'MaintenanceFailed', 'message': 'host update failed'}}))
+    operation = arm.client().begin_perform_maintenance(REF, ['2'])
+    with pytest.raises(AzureVmssError) as err:
+        operation.wait(timeout=30)
+    assert 'MaintenanceFailed' in err.value.msg and 'host update failed' in err.value.msg
+    assert err.value.extra['instance_ids'] == ['2']
+
+
+def test_conflict_is_translated_with_arm_code_and_message():
+    body = {'error': {'code': 'OperationNotAllowed', 'message': "Operation 'performMaintenance' is not allowed on VM "
+                                                                "'web_2' since the Subscription of this VM is not eligible."}}
+    arm = FakeArm().on('POST', '/performMaintenance', status=409, body=body)
+    with pytest.raises(AzureVmssError) as err:
+        arm.client().begin_perform_maintenance(REF, ['2'])
+    assert err.value.status_code == 409
+    assert err.value.error['code'] == 'OperationNotAllowed'
+    assert "'web_2'" in err.value.msg and 'instances 2' in err.value.msg
+
+
+def test_arm_401_names_the_credential_source():
+    arm = FakeArm().on('GET', VMSS_PATH, status=401, body={'error': {'code': 'InvalidAuthenticationToken',
+                                                                     'message': 'The access token is invalid.'}})
+    with pytest.raises(AzureVmssError) as err:
+        arm.client().get_scale_set(REF)
+    assert 'InvalidAuthenticationToken' in err.value.msg and 'module parameters' in err.value.msg
+
+
+def test_token_failure_names_source_and_never_the_secret():
+    from azure.core.exceptions import ClientAuthenticationError
+    failing = FakeCredential(ClientAuthenticationError(
+        'AADSTS7000215: Invalid client secret provided for secret hunter2-secret'))
+    arm = FakeArm()
+    with pytest.raises(AzureVmssError) as err:
+        arm.client(credential=failing, secrets=('hunter2-secret',)).get_scale_set(REF)
+    assert 'Authentication failed using module parameters' in err.value.msg
+    assert 'AADSTS7000215' in err.value.msg
+    assert 'hunter2-secret' not in err.value.msg
+    assert arm.requests == [], 'no ARM request without a token'
+
+
+def test_throttled_read_is_retried_after_retry_after_and_rate_limits_are_recorded():
+    headers = {'Retry-After': '0', 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/HighCostGet3Min;0'}
+    ok_headers = {'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/GetVMScaleSet3Min;35',
+                  'x-ms-ratelimit-remaining-subscription-reads': '249'}
+    arm = (FakeArm().on('GET', VMSS_PATH, status=429, headers=headers, times=1,
+                        body={'code': 'OperationNotAllowed', 'message': 'too many requests'})
+           .on('GET', VMSS_PATH, body={'name': 'web'}, headers=ok_headers))
+    client = arm.client()
+    assert client.get_scale_set(REF)['name'] == 'web'
+    assert len(arm.requests) == 2
+    assert client.requests_sent == 2
+    assert client.rate_limit['Microsoft.Compute/GetVMScaleSet3Min'] == 35
+    assert client.rate_limit['subscription-reads'] == 249
+
+
+def test_unknown_named_instances_are_all_named():
+    vm = {'instanceId': '1', 'properties': {'instanceView': {'platformUpdateDomain': 0}}}
+    arm = (FakeArm().on('GET', '/virtualMachines/1', body=vm)
+           .on('GET', '/virtualMachines/7', status=404, body={'error': {'code': 'NotFound', 'message': 'nope'}})
+           .on('GET', '/virtualMachines/9', status=404, body={'error': {'code': 'NotFound', 'message': 'nope'}})
+           .on('GET', VMSS_PATH, body={'name': 'web'}))
+    with pytest.raises(AzureVmssError) as err:
+        arm.client().read_instances(REF, ['1', '7', '9'])
+    assert err.value.msg.startswith('instance_ids: 7, 9 not in')
+    assert err.value.extra['unknown_instance_ids'] == ['7', '9']
+
+
+def test_named_instances_use_one_get_each_with_expand():
+    arm = FakeArm().on('GET', '/virtualMachines/1', body={'instanceId': '1'}).on('GET', '/virtualMachines/2', body={'instanceId': '2'})
+    vms = arm.client().read_instances(REF, ['1', '2'])
+    assert [vm['instanceId'] for vm in vms] == ['1', '2']
+    assert all('expand=instanceView' in r['query'] for r in arm.requests)
+
+
+def test_many_named_instances_are_listed_instead():
+    page = {'value': [{'instanceId': str(i)} for i in range(10)]}
+    arm = FakeArm().on('GET', VMSS_PATH + '/virtualMachines', body=page)
+    vms = arm.client().read_instances(REF, ['1', '2', '3', '4', '5', '6'])
+    assert [vm['instanceId'] for vm in vms] == ['1', '2', '3', '4', '5', '6']
+    assert len(arm.requests) == 1 and 'expand=instanceView' in arm.requests[0]['query']
+
+
+def test_parse_remaining_resource():
+    header = 'Microsoft.Compute/GetVMScaleSetVM3Min;998,Microsoft.Compute/GetVMScaleSetVM30Min;4998'
+    assert parse_remaining_resource(header) == {'Microsoft.Compute/GetVMScaleSetVM3Min': 998,
+                                                'Microsoft.Compute/GetVMScaleSetVM30Min': 4998}
+    assert parse_remaining_resource('') == {}
+    assert parse_remaining_resource('garbage') == {}
