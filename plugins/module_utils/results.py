@@ -81,3 +81,10 @@ def status_suffix(statuses, prefix):
         if code.startswith(wanted):
             return code[len(wanted):].lower()
     return None
+
+
+def query_result(compiled_query, data):
+    """What a module returns: ``data`` itself, or only ``query_result`` when a query was given."""
+    if compiled_query is None:
+        return data
+    return dict(query_result=compiled_query.search(data))
