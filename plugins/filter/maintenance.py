@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning
+
+
+def _checked(function):
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except planning.PlanningError as exc:
+            raise AnsibleFilterError(str(exc))
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
+                     enable_cross_zone_upgrade=False, require_health_signal=False):
+    return planning.plan_batches(instances, instance_ids=instance_ids or None,
+                                 max_batch_instance_percent=max_batch_instance_percent,
+                                 prioritize_unhealthy_instances=prioritize_unhealthy_instances,
+                                 enable_cross_zone_upgrade=enable_cross_zone_upgrade,
+                                 require_health_signal=require_health_signal)
+
+
+def unhealthy_instance_ids(instances, require_health_signal=False):
+    return planning.unhealthy_ids(instances, require_health_signal)
+
+
+def iso8601_seconds(duration, name='duration'):
+    return planning.iso8601_seconds(duration, name)
+
+
+def health_poll_interval(batch_instances, fleet_size, minimum=5):
+    return planning.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {
+            'maintenance_plan': _checked(maintenance_plan),
+            'unhealthy_instance_ids': _checked(unhealthy_instance_ids),
+            'iso8601_seconds': _checked(iso8601_seconds),
+            'health_poll_interval': _checked(health_poll_interval),
+        }

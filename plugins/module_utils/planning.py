@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The safe_maintenance role's decisions as pure functions: batches, health budgets, pacing, durations.
+
+The policy names and meanings follow Azure's own rolling upgrade policy, so users already know them:
+- max_batch_instance_percent: a batch holds at most this share of ALL instances of the scale set (>= 1).
+- max_unhealthy_instance_percent: checked before every batch; the run stops if more than this share of
+  all instances is unhealthy (not running, or not healthy where there is a health signal).
+- max_unhealthy_upgraded_instance_percent: checked after every batch; the run stops if more than this
+  share of the instances maintained so far stayed unhealthy past health_timeout.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import math
+import re
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import classify_for_maintenance
+
+_DURATION = re.compile(
+    r'^P(?!$)(?:(?P<days>\d+(?:\.\d+)?)D)?'
+    r'(?:T(?=\d)(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$')
+
+
+class PlanningError(ValueError):
+    """A policy value or input the plan cannot be made from; the message names the variable."""
+
+
+def iso8601_seconds(duration, name='duration'):
+    """``PT0S`` -> 0, ``PT1M30S`` -> 90, ``P1DT2H`` -> 93600. Years, months and weeks are refused (ambiguous)."""
+    if not isinstance(duration, str):
+        raise PlanningError('%s must be an ISO 8601 duration string such as PT30S or PT5M, not %r' % (name, duration))
+    match = _DURATION.match(duration.strip().upper())
+    if not match:
+        raise PlanningError('%s %r is not an ISO 8601 duration of days, hours, minutes and seconds (for example '
+                            'PT0S, PT30S, PT5M, PT1H30M)' % (name, duration))
+    parts = dict((key, float(value)) for key, value in match.groupdict().items() if value)
+    return parts.get('days', 0) * 86400 + parts.get('hours', 0) * 3600 + parts.get('minutes', 0) * 60 + parts.get('seconds', 0)
+
+
+def percent(value, name):
+    """A whole number from 1 to 100 (an int, or a string of one); anything else names ``name``."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= 100:
+        raise PlanningError('%s must be a whole number from 1 to 100, not %r' % (name, value))
+    return int(text)
+
+
+def batch_size(total, max_batch_instance_percent):
+    """Instances per batch: the percent of all instances, rounded down, at least one."""
+    return max(1, int(math.floor(total * percent(max_batch_instance_percent, 'max_batch_instance_percent') / 100.0)))
+
+
+def is_unhealthy(instance, require_health_signal=False):
+    """Not running, failed to provision, or (with a health signal) anything but healthy."""
+    if instance.get('power_state') != 'running':
+        return True
+    if instance.get('provisioning_state') == 'failed':
+        return True
+    health = instance.get('health_state')
+    if health is None:
+        return bool(require_health_signal)
+    return health != 'healthy'
+
+
+def unhealthy_ids(instances, require_health_signal=False):
+    return sorted((i['instance_id'] for i in instances if is_unhealthy(i, require_health_signal)), key=instance_sort_key)
+
+
+def within_budget(unhealthy_count, total, max_percent):
+    """True while unhealthy / total stays at or under max_percent."""
+    if total <= 0:
+        return unhealthy_count == 0
+    return unhealthy_count * 100.0 <= total * max_percent
+
+
+def _ordering_key(prioritize_unhealthy, unhealthy):
+    def key(instance):
+        first = 0 if (prioritize_unhealthy and instance['instance_id'] in unhealthy) else 1
+        ud = instance.get('platform_update_domain')
+        fd = instance.get('platform_fault_domain')
+        return (first, ud if ud is not None else 1 << 30, fd if fd is not None else 1 << 30,
+                instance_sort_key(instance['instance_id']))
+    return key
+
+
+def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
+                 enable_cross_zone_upgrade=False, require_health_signal=False, now=None):
+    """The maintenance plan for a fleet (entries as instance_view_info returns them).
+
+    Returns ``total``, ``batch_size``, ``eligible``, ``already_maintained``, ``skipped`` ({instance_id,
+    reason}), ``unknown`` and ``batches`` (each {number, zone, instance_ids, update_domains}). A batch never
+    spans two zones unless enable_cross_zone_upgrade; within a zone, instances go in update-domain order
+    (then fault domain, then id), unhealthy ones first when prioritize_unhealthy_instances.
+    """
+    total = len(instances)
+    size = batch_size(total, max_batch_instance_percent)
+    sorting = classify_for_maintenance(instances, instance_ids, now=now)
+    eligible = set(sorting['eligible'])
+    unhealthy = set(unhealthy_ids(instances, require_health_signal))
+    by_zone = {}
+    for instance in instances:
+        if instance['instance_id'] in eligible:
+            zone = None if enable_cross_zone_upgrade else instance.get('zone')
+            by_zone.setdefault(zone, []).append(instance)
+    key = _ordering_key(bool(prioritize_unhealthy_instances), unhealthy)
+    # Zones in name order; with unhealthy-first, a zone holding unhealthy instances goes first.
+    zone_order = sorted(by_zone, key=lambda z: (0 if prioritize_unhealthy_instances and any(
+        i['instance_id'] in unhealthy for i in by_zone[z]) else 1, '' if z is None else str(z)))
+    batches = []
+    for zone in zone_order:
+        members = sorted(by_zone[zone], key=key)
+        for start in range(0, len(members), size):
+            chunk = members[start:start + size]
+            batches.append(dict(
+                number=len(batches) + 1,
+                zone=zone,
+                instance_ids=[i['instance_id'] for i in chunk],
+                update_domains=sorted(set(i.get('platform_update_domain') for i in chunk
+                                          if i.get('platform_update_domain') is not None)),
+            ))
+    return dict(total=total, batch_size=size, eligible=sorting['eligible'],
+                already_maintained=sorting['already_maintained'], skipped=sorting['skipped'],
+                unknown=sorting['unknown'], batches=batches)
+
+
+def batch_recovered(instances, require_health_signal=False):
+    """Every instance of a batch is running and (where there is a signal) healthy."""
+    return bool(instances) and not any(is_unhealthy(i, require_health_signal) for i in instances)
+
+
+# Compute's documented per-minute refills (per resource): VM GET 12 per VM, the VM list ("high-cost
+# get") 10 per scale set. A batch of up to 5 is polled with one GET per VM, a larger one with the list.
+VM_GET_PER_MINUTE = 12.0
+HIGH_COST_GET_PER_MINUTE = 10.0
+NAMED_READ_LIMIT = 5
+
+
+def poll_interval(batch_instances, fleet_size, page_size=100, minimum=5):
+    """Seconds between health polls of a batch that keep the polling inside Compute's refill rates.
+
+    ``page_size`` is the VM list's page size (ARM's is not documented; 100 is a cautious guess), which
+    matters only for batches read through the list.
+    """
+    if batch_instances <= NAMED_READ_LIMIT:
+        needed = 60.0 / VM_GET_PER_MINUTE
+    else:
+        pages = max(1, int(math.ceil(fleet_size / float(page_size))))
+        needed = pages * 60.0 / HIGH_COST_GET_PER_MINUTE
+    return int(math.ceil(max(minimum, needed)))

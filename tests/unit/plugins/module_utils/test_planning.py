@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning
+
+ELIGIBLE = {'is_customer_initiated_maintenance_allowed': True}
+DONE = {'is_customer_initiated_maintenance_allowed': False, 'last_operation_result_code': 'MaintenanceCompleted'}
+
+
+def vm(instance_id, zone=None, ud=0, fd=0, health='healthy', power='running', maintenance=ELIGIBLE):
+    return dict(instance_id=str(instance_id), zone=zone, platform_update_domain=ud, platform_fault_domain=fd,
+                health_state=health, power_state=power, provisioning_state='succeeded', maintenance=maintenance)
+
+
+@pytest.mark.parametrize('text, seconds', [
+    ('PT0S', 0), ('PT30S', 30), ('PT1M30S', 90), ('PT1H', 3600), ('P1DT2H', 93600), ('pt5m', 300), ('PT0.5S', 0.5)])
+def test_iso8601_seconds(text, seconds):
+    assert planning.iso8601_seconds(text) == seconds
+
+
+@pytest.mark.parametrize('text', ['', 'P', 'PT', '30', '30s', 'P1M', 'P1Y', 'PT-1S', 'PTS', None, 30])
+def test_iso8601_refuses_malformed_and_ambiguous(text):
+    with pytest.raises(planning.PlanningError) as err:
+        planning.iso8601_seconds(text, 'pause_time_between_batches')
+    assert 'pause_time_between_batches' in str(err.value)
+
+
+@pytest.mark.parametrize('value', [0, 101, -5, '0', 'x', None, True, 20.5])
+def test_percent_bounds(value):
+    with pytest.raises(planning.PlanningError) as err:
+        planning.percent(value, 'max_batch_instance_percent')
+    assert 'max_batch_instance_percent' in str(err.value)
+
+
+@pytest.mark.parametrize('total, pct, size', [(12, 20, 2), (4, 20, 1), (1000, 20, 200), (3, 100, 3), (0, 20, 1)])
+def test_batch_size(total, pct, size):
+    assert planning.batch_size(total, pct) == size
+
+
+def test_health_classification():
+    assert not planning.is_unhealthy(vm(0))
+    assert planning.is_unhealthy(vm(0, health='unhealthy'))
+    assert planning.is_unhealthy(vm(0, health='unknown'))
+    assert planning.is_unhealthy(vm(0, health='initializing'))
+    assert planning.is_unhealthy(vm(0, power='stopped'))
+    assert not planning.is_unhealthy(vm(0, health=None))
+    assert planning.is_unhealthy(vm(0, health=None), require_health_signal=True)
+
+
+def test_budget():
+    assert planning.within_budget(2, 10, 20)
+    assert not planning.within_budget(3, 10, 20)
+    assert planning.within_budget(0, 0, 20)
+
+
+def test_plan_never_spans_zones_and_follows_update_domains():
+    fleet = [vm(i, zone=str(i % 3 + 1), ud=(i // 3) % 5) for i in range(12)]
+    plan = planning.plan_batches(fleet, max_batch_instance_percent=20)
+    assert plan['batch_size'] == 2
+    assert sum(len(b['instance_ids']) for b in plan['batches']) == 12
+    ids_by_zone = dict((vm_['instance_id'], vm_['zone']) for vm_ in fleet)
+    for batch in plan['batches']:
+        assert len(set(ids_by_zone[i] for i in batch['instance_ids'])) == 1
+        assert batch['zone'] == ids_by_zone[batch['instance_ids'][0]]
+    zone1 = [b for b in plan['batches'] if b['zone'] == '1']
+    assert [b['instance_ids'] for b in zone1] == [['0', '3'], ['6', '9']]
+    assert [b['number'] for b in plan['batches']] == list(range(1, len(plan['batches']) + 1))
+
+
+def test_cross_zone_batches_mix_zones():
+    fleet = [vm(i, zone=str(i % 3 + 1), ud=i) for i in range(6)]
+    plan = planning.plan_batches(fleet, max_batch_instance_percent=50, enable_cross_zone_upgrade=True)
+    assert [b['instance_ids'] for b in plan['batches']] == [['0', '1', '2'], ['3', '4', '5']]
+    assert plan['batches'][0]['zone'] is None
+
+
+def test_plan_sorts_out_skipped_and_maintained_and_puts_unhealthy_first():
+    fleet = [vm(0), vm(1, health='unhealthy', ud=4), vm(2, maintenance=None), vm(3, maintenance=DONE), vm(10, ud=1)]
+    plan = planning.plan_batches(fleet, max_batch_instance_percent=20, prioritize_unhealthy_instances=True)
+    assert plan['eligible'] == ['0', '1', '10']
+    assert plan['already_maintained'] == ['3']
+    assert [s['instance_id'] for s in plan['skipped']] == ['2']
+    assert [b['instance_ids'] for b in plan['batches']] == [['1'], ['0'], ['10']]
+    plan = planning.plan_batches(fleet, max_batch_instance_percent=20)
+    assert [b['instance_ids'] for b in plan['batches']] == [['0'], ['10'], ['1']]
+
+
+def test_plan_for_a_subset_reports_unknown_ids():
+    fleet = [vm(0), vm(1), vm(2)]
+    plan = planning.plan_batches(fleet, instance_ids=['2', '7'], max_batch_instance_percent=100)
+    assert plan['eligible'] == ['2'] and plan['unknown'] == ['7']
+    assert plan['batches'] == [dict(number=1, zone=None, instance_ids=['2'], update_domains=[0])]
+    assert plan['total'] == 3
+
+
+def test_batch_recovered():
+    assert planning.batch_recovered([vm(0), vm(1)])
+    assert not planning.batch_recovered([vm(0), vm(1, health='unknown')])
+    assert not planning.batch_recovered([])
+
+
+def test_poll_interval_stays_inside_compute_refill_rates():
+    assert planning.poll_interval(2, 12) == 5
+    assert planning.poll_interval(200, 1000) == 60
+    assert planning.poll_interval(10, 50) == 6
+    assert planning.poll_interval(1, 1, minimum=1) == 5
