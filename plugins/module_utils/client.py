@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import threading
+import time
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, translate
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
@@ -59,6 +60,8 @@ class ComputeClient(object):
 
         self.auth_description = auth_description
         self.secrets = tuple(secrets)
+        self._credential = credential
+        self._scope = cloud.scope
         self.requests_sent = 0
         self.rate_limit = {}
         self.last_headers = {}
@@ -156,6 +159,13 @@ class ComputeClient(object):
                 return instance_id, None, self._fail(exc, 'read instance %s' % instance_id, ref)
 
         workers = max(1, min(INSTANCE_READ_POOL, len(instance_ids)))
+        if workers > 1:
+            # Each worker's first request would otherwise ask Azure AD for its own token (the pipeline's
+            # token cache is empty until one answer arrives): get one token first, the others reuse it.
+            try:
+                self._credential.get_token(self._scope)
+            except Exception as exc:
+                raise self._fail(exc, 'read instances %s' % describe_ids(instance_ids), ref)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(read, instance_ids))
         missing = [iid for iid, _vm, exc in outcomes if exc is not None and not isinstance(exc, AzureVmssError)]
@@ -199,33 +209,57 @@ class ComputeClient(object):
         kwargs = dict(polling_interval=DEFAULT_POLL_SECONDS)
         if not wait:
             kwargs['polling'] = False
+        started = time.time()
         try:
             poller = self._compute.virtual_machine_scale_sets.begin_perform_maintenance(
                 ref.resource_group, ref.name, vm_instance_i_ds=body, **kwargs)
         except Exception as exc:
             raise self._fail(exc, 'start maintenance of instances %s' % describe_ids(instance_ids), ref)
-        headers = dict((k.lower(), v) for k, v in self.last_headers.items())
+        # The answer to the POST itself: the poller's thread may already have replaced last_headers with
+        # those of its first status poll (Retry-After 0), which carry no operation URL.
+        initial = _initial_response(poller)
+        headers = initial.headers if initial is not None else self.last_headers
+        headers = dict((k.lower(), v) for k, v in headers.items())
         operation_url = headers.get('azure-asyncoperation') or headers.get('location')
-        return MaintenanceOperation(self, ref, instance_ids, poller, operation_url)
+        initial_status = initial.status_code if initial is not None else None
+        return MaintenanceOperation(self, ref, instance_ids, poller, operation_url, started=started,
+                                    initial_status=initial_status)
 
 
 class MaintenanceOperation(object):
     """A started performMaintenance: wait for it within a deadline, or hand back its URL."""
 
-    def __init__(self, client, ref, instance_ids, poller, operation_url):
+    def __init__(self, client, ref, instance_ids, poller, operation_url, started=None, initial_status=None):
         self._client = client
         self.ref = ref
         self.instance_ids = list(instance_ids)
         self.poller = poller
         self.operation_url = operation_url
+        self.started = started if started is not None else time.time()
+        # 200 without an operation URL: ARM finished synchronously; 202 (or a URL): still running.
+        self.initial_status = initial_status
+
+    @property
+    def finished_at_once(self):
+        return self.initial_status == 200 and not self.operation_url
 
     def wait(self, timeout):
-        """'Succeeded' once done; raises AzureVmssError on failure or when ``timeout`` seconds pass."""
+        """'Succeeded' once done; raises AzureVmssError on failure or when ``timeout`` seconds have passed
+        since the request was sent (the deadline counts from the POST, not from this call).
+
+        The error's ``status`` is the operation's last status: Failed or Canceled when Azure ended it so,
+        InProgress on timeout, Unknown when polling itself failed (network, throttling) before an answer.
+        """
+        remaining = max(0.0, self.started + timeout - time.time())
         try:
-            self.poller.result(timeout=timeout)
+            self.poller.result(timeout=remaining)
         except Exception as exc:
             err = self._client._fail(exc, 'maintain instances %s' % describe_ids(self.instance_ids), self.ref)
             err.extra.setdefault('instance_ids', self.instance_ids)
+            status = _poller_status(self.poller)
+            err.extra.setdefault('status', status if status in ('Failed', 'Canceled') else 'Unknown')
+            if self.operation_url:
+                err.extra.setdefault('operation_url', self.operation_url)
             raise err
         if not self.poller.done():
             raise AzureVmssError(
@@ -234,6 +268,21 @@ class MaintenanceOperation(object):
                 'or at %s' % (describe_ids(self.instance_ids), self.ref, timeout, self.operation_url or 'the portal'),
                 instance_ids=self.instance_ids, operation_url=self.operation_url, status='InProgress')
         return 'Succeeded'
+
+
+def _initial_response(poller):
+    """The HTTP answer to the request that started an LRO (NoPolling and LROBasePolling both keep it)."""
+    try:
+        return poller.polling_method()._initial_response.http_response
+    except AttributeError:
+        return None
+
+
+def _poller_status(poller):
+    try:
+        return poller.status()
+    except Exception:
+        return None
 
 
 def describe_ids(instance_ids):
