@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: instance_view_info
+short_description: Get the instance views of the VMs of an Azure virtual machine scale set
+version_added: 0.1.0
+description:
+  - Reads the instance view of every VM of a scale set, or of the VMs named in O(instance_ids), and returns
+    for each the fields a playbook needs without digging (power state, health, maintenance status, zone,
+    update and fault domain) next to the full instance view.
+  - The whole fleet is read from the paged VM list with C($expand=instanceView), one request per page of
+    the list, not one per VM.
+  - Up to 5 named instances are read with C(GET .../virtualMachines/{id}?$expand=instanceView), one request
+    each, 5 at once. That costs the same Compute throttling bucket as C(.../virtualMachines/{id}/instanceView),
+    and unlike it carries the VM's C(zones), which RV(instances[].zone) needs. More than 5 named instances
+    are taken from the VM list instead, which costs one request per page.
+  - An instance id that is not in the scale set fails the module, naming every such id.
+author:
+  - azure_vmss.maintenance contributors
+extends_documentation_fragment:
+  - azure_vmss.maintenance.azure
+  - azure_vmss.maintenance.azure.scale_set
+  - azure_vmss.maintenance.azure.query
+options:
+  instance_ids:
+    description:
+      - The instance ids (the scale set's numeric C(instanceId) values, such as V('0') or V('12')) to read.
+      - Each id may appear once. When not set, every instance of the scale set is read.
+    type: list
+    elements: str
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+'''
+
+EXAMPLES = r'''
+- name: Read every instance (credentials from the environment, for example an AWX credential)
+  azure_vmss.maintenance.instance_view_info:
+    resource_group: rg-web
+    name: vmss-web
+  register: fleet
+
+- name: Instances Azure allows self-service maintenance on
+  ansible.builtin.debug:
+    msg: "{{ fleet.instances | selectattr('maintenance_allowed') | map(attribute='instance_id') | list }}"
+
+- name: Set credentials once for every module of the collection
+  module_defaults:
+    group/azure_vmss.maintenance.all:
+      subscription_id: "{{ azure_subscription_id }}"
+      client_id: "{{ azure_client_id }}"
+      secret: "{{ azure_secret }}"
+      tenant: "{{ azure_tenant }}"
+  block:
+    - name: Two instances (two requests)
+      azure_vmss.maintenance.instance_view_info:
+        resource_group: rg-web
+        vmss_name: vmss-web
+        instance_ids: ['0', '12']
+      register: two
+
+    - name: Ids of the unhealthy instances of a large fleet, without the rest of the data in the job output
+      azure_vmss.maintenance.instance_view_info:
+        resource_group: rg-web
+        vmss_name: vmss-web
+        query: "instances[?health_state=='unhealthy'].instance_id"
+      register: unhealthy
+
+    - name: Show them
+      ansible.builtin.debug:
+        var: unhealthy.query_result
+'''
+
+RETURN = r'''
+instances:
+  description:
+    - The instances, sorted by numeric instance id. Every entry has every key listed here, however it was read;
+      a value ARM did not send is null.
+  returned: success and O(query) is not set
+  type: list
+  elements: dict
+  sample:
+    - instance_id: '2'
+      name: vmss-web_2
+      zone: '3'
+      power_state: running
+      provisioning_state: succeeded
+      health_state: healthy
+      maintenance_allowed: true
+      maintenance:
+        is_customer_initiated_maintenance_allowed: true
+        pre_maintenance_window_start_time: '2026-11-20T00:00:00Z'
+        pre_maintenance_window_end_time: '2026-12-04T00:00:00Z'
+        maintenance_window_start_time: '2026-12-05T00:00:00Z'
+        maintenance_window_end_time: '2026-12-12T00:00:00Z'
+        last_operation_result_code: None
+      platform_update_domain: 2
+      platform_fault_domain: 0
+      latest_model_applied: true
+      instance_view:
+        platform_update_domain: 2
+        platform_fault_domain: 0
+        statuses:
+          - code: ProvisioningState/succeeded
+            level: Info
+            display_status: Provisioning succeeded
+          - code: PowerState/running
+            level: Info
+            display_status: VM running
+        vm_health:
+          status:
+            code: HealthState/healthy
+            level: Info
+            display_status: The VM is healthy
+  contains:
+    instance_id:
+      description: The instance id.
+      type: str
+    name:
+      description: The VM's resource name (C(<scale set>_<instance id>)).
+      type: str
+    zone:
+      description: The availability zone of the VM; null where the scale set has no zones.
+      type: str
+    power_state:
+      description: The part after C(PowerState/) of the power status, such as V(running), V(stopped), V(deallocated).
+      type: str
+    provisioning_state:
+      description: The part after C(ProvisioningState/) of the provisioning status, lower case, such as V(succeeded).
+      type: str
+    health_state:
+      description:
+        - V(healthy), V(unhealthy), V(initializing) or V(unknown) from the application health signal;
+          null where the scale set has no health signal (no health probe or extension).
+      type: str
+    maintenance_allowed:
+      description: Whether Azure allows customer-initiated (self-service) maintenance on the VM now.
+      type: bool
+    maintenance:
+      description:
+        - The VM's maintenance redeploy status (C(is_customer_initiated_maintenance_allowed), the
+          C(pre_maintenance_window_*) and C(maintenance_window_*) times, C(last_operation_result_code),
+          C(last_operation_message)); null when the VM is not in a maintenance wave.
+      type: dict
+    platform_update_domain:
+      description: The update domain of the VM.
+      type: int
+    platform_fault_domain:
+      description: The fault domain of the VM.
+      type: int
+    latest_model_applied:
+      description: Whether the VM runs the scale set's latest model; null when ARM does not say.
+      type: bool
+    instance_view:
+      description: The full instance view, keys in snake_case (C(statuses), C(vm_agent), C(disks), C(extensions) ...).
+      type: dict
+summary:
+  description:
+    - Counts over RV(instances). Values that ARM did not send (no power state, no health signal) are counted
+      under V(unreported).
+  returned: success and O(query) is not set
+  type: dict
+  sample:
+    total: 5
+    maintenance_allowed: 4
+    power_states: {running: 5}
+    health_states: {healthy: 4, unhealthy: 1}
+  contains:
+    total:
+      description: The number of instances returned.
+      type: int
+    maintenance_allowed:
+      description: How many of them allow customer-initiated maintenance now.
+      type: int
+    power_states:
+      description: Instances per RV(instances[].power_state).
+      type: dict
+    health_states:
+      description: Instances per RV(instances[].health_state).
+      type: dict
+query_result:
+  description: The result of O(query) applied to the data (a dict with the keys RV(instances) and RV(summary)).
+  returned: success and O(query) is set
+  type: raw
+  sample: ['10']
+'''
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize, sort_instances
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import query_result
+
+UNREPORTED = 'unreported'
+
+
+def count_by(entries, key):
+    counts = {}
+    for entry in entries:
+        value = entry.get(key) or UNREPORTED
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def fleet_summary(entries):
+    return dict(
+        total=len(entries),
+        maintenance_allowed=sum(1 for entry in entries if entry.get('maintenance_allowed')),
+        power_states=count_by(entries, 'power_state'),
+        health_states=count_by(entries, 'health_state'),
+    )
+
+
+def main():
+    spec = dict(QUERY_ARGS)
+    spec.update(instance_ids=dict(type='list', elements='str'))
+    module = AzureVmssModule(argument_spec=spec)
+    instance_ids = module.instance_ids_param()
+    query = module.compile_query()
+    try:
+        vms = module.client.read_instances(module.scale_set, instance_ids)
+    except AzureVmssError as exc:
+        module.fail_error(exc)
+
+    instances = sort_instances([summarize(vm) for vm in vms])
+    data = dict(instances=instances, summary=fleet_summary(instances))
+    module.exit_json(changed=False, **query_result(query, data))
+
+
+if __name__ == '__main__':
+    main()
