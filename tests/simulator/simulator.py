@@ -361,6 +361,8 @@ class SimState:
         self.operations = {}
         th = sc.get("throttle") or {}
         self.throttle_scale = float(th.get("scale", 1.0))
+        self.throttle_refill_scale = th.get("refill_scale")
+        self.throttle_overrides = dict(th.get("overrides") or {})
         self.throttle_enabled = bool(th.get("enabled", True))
         self.buckets = {}
         self.faults = []
@@ -630,7 +632,8 @@ class Simulator:
     """
 
     def __init__(self, scenario="basic", scenario_data=None, host="127.0.0.1", port=0,
-                 state_dir=None, time_scale=None, latency_ms=0, log_file=None, seed=None):
+                 state_dir=None, time_scale=None, latency_ms=0, log_file=None, seed=None, cleanup=True):
+        self.cleanup = cleanup
         self.scenario_name = scenario
         self.scenario = load_scenario(scenario, scenario_data)
         self.host = host
@@ -691,6 +694,9 @@ class Simulator:
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None
+        if self._own_state_dir and self.cleanup:
+            import shutil
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -720,6 +726,12 @@ class Simulator:
         st = SimState(self.scenario, self)
         self._register_certs(st)
         with self.lock:
+            old = self.state
+            if old is not None:
+                # issued tokens survive a reset/load (a client's cached token stays valid) as long as
+                # the principal still exists in the new scenario
+                st.tokens = {t: r for t, r in old.tokens.items() if r["principal"] in st.principals}
+                st.refresh_tokens = {t: p for t, p in old.refresh_tokens.items() if p in st.principals}
             self.state = st
             self._log = []
             self._counters = {}
@@ -828,14 +840,16 @@ class Simulator:
             raise ValueError(r.body)
         return r.body
 
-    def set_throttle(self, scale=None, enabled=None):
-        self._ctl_throttle({k: v for k, v in (("scale", scale), ("enabled", enabled)) if v is not None})
+    def set_throttle(self, scale=None, enabled=None, refill_scale=None, overrides=None):
+        self._ctl_throttle({k: v for k, v in (("scale", scale), ("enabled", enabled),
+                                              ("refill_scale", refill_scale), ("overrides", overrides))
+                            if v is not None})
 
     def set_token_lifetime(self, seconds):
         self._ctl_tokens({"lifetime_seconds": seconds})
 
-    def expire_tokens(self):
-        self._ctl_tokens({"expire_all": True})
+    def expire_tokens(self, principal=None):
+        self._ctl_tokens({"expire_all": True, "principal": principal})
 
     # =====================================================================================
     # request handling
@@ -917,6 +931,9 @@ class Simulator:
             except Exception as exc:  # noqa: BLE001
                 traceback.print_exc()
                 resp = cloud_error(500, "InternalServerError", "Simulator error: %r" % (exc,))
+        # record before answering, so a client that reads the log right after its response sees it
+        # (latency_ms is the server-side handling time, injected delays included)
+        self._record(ctx, resp, (time.perf_counter() - t_start) * 1000.0)
         if resp.drop:
             h.close_connection = True
             try:
@@ -925,7 +942,6 @@ class Simulator:
                 pass
         else:
             self._send(h, resp, extra)
-        self._record(ctx, resp, (time.perf_counter() - t_start) * 1000.0)
 
     @staticmethod
     def _read_chunked(rfile):
@@ -1460,12 +1476,18 @@ class Simulator:
         return None
 
     # -- throttling ------------------------------------------------------------------------
-    def _bucket(self, key, capacity, per_sec):
+    def _bucket(self, key, capacity, per_sec, policy):
         st = self.state
         b = st.buckets.get(key)
         if b is None:
-            scale = st.throttle_scale
-            b = TokenBucket(max(1.0, math.floor(capacity * scale)), per_sec * scale)
+            ov = st.throttle_overrides.get(policy)
+            if ov:
+                b = TokenBucket(max(1.0, float(ov.get("capacity", capacity))),
+                                float(ov.get("refill_per_second", per_sec)))
+            else:
+                scale = st.throttle_scale
+                rscale = scale if st.throttle_refill_scale is None else float(st.throttle_refill_scale)
+                b = TokenBucket(max(1.0, math.floor(capacity * scale)), per_sec * rscale)
             st.buckets[key] = b
         return b
 
@@ -1478,7 +1500,7 @@ class Simulator:
         key = ("arm", (sub or principal["tenant"]).lower(), principal["object_id"], kind)
         now = time.monotonic()
         with self.lock:
-            b = self._bucket(key, cap, rate)
+            b = self._bucket(key, cap, rate, "arm_" + kind)
             ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
             extra["x-ms-ratelimit-remaining-%s-%s" % ("subscription" if sub else "tenant", kind)] = \
                 str(b.remaining() if st.throttle_enabled else cap - 1)
@@ -1506,12 +1528,12 @@ class Simulator:
         parts, fails = [], []
         with self.lock:
             if rcap is not None:
-                b = self._bucket(("cmp", pol, resource.lower()), rcap, rrate / 60.0)
+                b = self._bucket(("cmp", pol, resource.lower()), rcap, rrate / 60.0, pol)
                 ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
                 parts.append("Microsoft.Compute/%s3Min;%d" % (name, b.remaining() if st.throttle_enabled else rcap))
                 if not ok:
                     fails.append(("%s3Min" % name, wait, rcap))
-            b = self._bucket(("cmp", pol, sub), scap, srate / 60.0)
+            b = self._bucket(("cmp", pol, sub), scap, srate / 60.0, pol)
             ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
             parts.append("Microsoft.Compute/%s30Min;%d" % (name, b.remaining() if st.throttle_enabled else scap))
             if not ok:
@@ -1987,9 +2009,8 @@ class Simulator:
             return self._ctl_rolling(body)
         if sub == "/throttle" and method in ("POST", "GET"):
             if method == "POST":
-                self._ctl_throttle(body)
-            st = self.state
-            return Resp(200, {"scale": st.throttle_scale, "enabled": st.throttle_enabled})
+                return self._ctl_throttle(body)
+            return Resp(200, self._throttle_body())
         if sub == "/tokens" and method == "POST":
             return self._ctl_tokens(body)
         if sub == "/operations" and method == "GET":
@@ -2118,17 +2139,29 @@ class Simulator:
                 st.throttle_scale = float(body["scale"])
             if "enabled" in body:
                 st.throttle_enabled = bool(body["enabled"])
+            if "refill_scale" in body:
+                st.throttle_refill_scale = body["refill_scale"]
+            if "overrides" in body:
+                st.throttle_overrides = dict(body["overrides"] or {})
             st.buckets = {}
-        return Resp(200, {"scale": st.throttle_scale, "enabled": st.throttle_enabled})
+        return Resp(200, self._throttle_body())
+
+    def _throttle_body(self):
+        st = self.state
+        return {"scale": st.throttle_scale, "refill_scale": st.throttle_refill_scale,
+                "overrides": st.throttle_overrides, "enabled": st.throttle_enabled}
 
     def _ctl_tokens(self, body):
         st = self.state
         with self.lock:
             if "lifetime_seconds" in body:
                 st.token_lifetime = int(body["lifetime_seconds"])
+            who = body.get("principal")  # optional: only this principal's tokens
             if body.get("expire_all"):
                 for rec in st.tokens.values():
-                    rec["exp"] = min(rec["exp"], time.time() - 1)
+                    if who is None or rec["principal"] == who:
+                        rec["exp"] = min(rec["exp"], time.time() - 1)
             if body.get("revoke_all"):
-                st.tokens.clear()
+                for t in [t for t, r in st.tokens.items() if who is None or r["principal"] == who]:
+                    del st.tokens[t]
         return Resp(200, {"lifetime_seconds": st.token_lifetime, "issued": len(st.tokens)})
