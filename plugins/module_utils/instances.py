@@ -21,10 +21,12 @@ def _parse_time(value):
     if not value or not isinstance(value, str):
         return None
     text = value.strip().replace('Z', '+00:00')
-    if '.' in text:  # ARM sends up to 7 fractional digits; Python takes 6
+    if '.' in text:  # ARM sends up to 7 fractional digits; Python before 3.11 takes at most 6
         head, _dot, tail = text.partition('.')
-        digits = ''.join(c for c in tail if c.isdigit())
-        text = head + '.' + digits[:6] + tail[len(digits):]
+        count = 0
+        while count < len(tail) and tail[count].isdigit():  # only the fraction, not the UTC offset after it
+            count += 1
+        text = head + '.' + tail[:count][:6].ljust(6, '0') + tail[count:]
     try:
         parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
