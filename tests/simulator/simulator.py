@@ -1349,6 +1349,7 @@ class Simulator:
                 return aad_error(401, "invalid_client", 7000218,
                                  "The request body must contain the following parameter: 'client_assertion' or "
                                  "'client_secret'.", self)
+            ctx["principal"] = app
             return Resp(200, self._issue_token(app, aud, scope))
         if grant == "password":
             user = next((p for p in st.principals.values()
@@ -1357,6 +1358,7 @@ class Simulator:
                                                                             form.get("password", "")):
                 return aad_error(400, "invalid_grant", 50126, "Error validating credentials due to invalid "
                                  "username or password.", self)
+            ctx["principal"] = user
             return Resp(200, self._user_token_body(user, aud, scope, form))
         if grant == "refresh_token":
             rec = st.refresh_tokens.get(form.get("refresh_token", ""))
