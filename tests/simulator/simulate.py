@@ -62,7 +62,7 @@ def serve(args):
 
     signal.signal(signal.SIGTERM, _term)
     signal.signal(signal.SIGINT, _term)
-    while not stopping.wait(0.5):
+    while not stopping.wait(0.1):
         pass
     sim.stop()
     return 0

@@ -634,6 +634,7 @@ class Simulator:
     def __init__(self, scenario="basic", scenario_data=None, host="127.0.0.1", port=0,
                  state_dir=None, time_scale=None, latency_ms=0, log_file=None, seed=None, cleanup=True):
         self.cleanup = cleanup
+        self.max_log_entries = 200000
         self.scenario_name = scenario
         self.scenario = load_scenario(scenario, scenario_data)
         self.host = host
@@ -675,7 +676,7 @@ class Simulator:
         self.base_url = "https://%s:%d" % (self.host, self.port)
         self._reset_state()
         self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2}, daemon=True,
+                                        kwargs={"poll_interval": 0.1}, daemon=True,
                                         name="armsim-server")
         self._thread.start()
         return self
@@ -1002,6 +1003,8 @@ class Simulator:
             self._seq += 1
             entry["seq"] = self._seq
             self._log.append(entry)
+            if len(self._log) > self.max_log_entries:   # bounded memory for long runs
+                del self._log[:len(self._log) - self.max_log_entries]
             c = self._counters
             c.setdefault(ctx["route"], {})
             c[ctx["route"]][str(status)] = c[ctx["route"]].get(str(status), 0) + 1
@@ -1163,7 +1166,8 @@ class Simulator:
         now = time.time()
         with self.lock:
             for i in vmss.instances.values():
-                self._settle(i, now)
+                if i.op is not None or i.recover_at is not None:
+                    self._settle(i, now)
             if route == "vmss_get":
                 return Resp(200, self._vmss_body(vmss))
             if route == "vmss_instance_view":
@@ -1780,7 +1784,7 @@ class Simulator:
             props["error"] = r["error"]
         return Resp(200, {"type": ROLLING_TYPE, "location": v.location, "properties": props})
 
-    def _page(self, ctx, items, page_size, keep_params=()):
+    def _page(self, ctx, items, page_size, keep_params=(), build=None):
         tok = ctx["query"].get("$skiptoken")
         offset = 0
         if tok:
@@ -1790,6 +1794,8 @@ class Simulator:
                 return None, cloud_error(400, "InvalidParameter", "The value of parameter $skiptoken is invalid.",
                                          target="$skiptoken")
         page = items[offset:offset + page_size]
+        if build is not None:
+            page = [build(x) for x in page]
         body = {"value": page}
         if offset + page_size < len(items):
             nt = b64url("o:%d" % (offset + page_size))
@@ -1835,9 +1841,9 @@ class Simulator:
             else:
                 return cloud_error(400, "InvalidParameter", "The value of parameter $filter is invalid or not "
                                    "supported: '%s'." % flt, target="$filter")
-        items = [self._vm_body(i, now, expand=expand, select=select, statuses_filter=statuses_filter)
-                 for i in insts]
-        body, err = self._page(ctx, items, v.vm_page_size, keep_params=("$expand", "$select", "$filter"))
+        body, err = self._page(ctx, insts, v.vm_page_size, keep_params=("$expand", "$select", "$filter"),
+                               build=lambda i: self._vm_body(i, now, expand=expand, select=select,
+                                                             statuses_filter=statuses_filter))
         return err or Resp(200, body)
 
     # -- perform maintenance ---------------------------------------------------------------
