@@ -1,0 +1,340 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""perform_maintenance's decisions end to end: real AnsibleModule, our client, the real SDK, a fake transport.
+
+Every test also checks, through the ``arm`` fixture, that no performMaintenance request ever left without a
+non-empty ``instanceIds`` list (Azure would maintain every instance).
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+
+pytest.importorskip('azure.mgmt.compute')
+
+from ansible.module_utils import basic  # noqa: E402
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.modules import perform_maintenance  # noqa: E402
+from ..module_utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
+
+SUB = '00000000-0000-0000-0000-0000000000aa'
+VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB
+AUTH = dict(subscription_id=SUB, client_id='app', secret='s3cret-value', tenant='tenant-1')
+OP_URL = RM + '/subscriptions/%s/providers/Microsoft.Compute/locations/westeurope/operations/op-1?api-version=2026-04-01' % SUB
+# azure-core takes "Retry-After: 0" as absent and would wait its polling interval: use milliseconds.
+FAST = {'retry-after-ms': '10'}
+# Keys Ansible reserves; AnsibleModule itself adds 'invocation' (always) and 'failed' (fail_json).
+RESERVED = {'skipped', 'results', 'ansible_facts', 'exception', 'warnings', 'deprecations'}
+RESULT_KEYS = {'changed', 'instance_ids', 'skipped_instances', 'already_maintained', 'status', 'elapsed_seconds'}
+
+
+@pytest.fixture
+def arm():
+    fake = FakeArm()
+    yield fake
+    for request in fake.requests:
+        if request['method'] == 'POST' and request['path'].lower().endswith('/performmaintenance'):
+            body = request['body']
+            assert isinstance(body, dict) and body.get('instanceIds'), 'performMaintenance without instanceIds: %r' % body
+            assert set(body) == {'instanceIds'}
+
+
+@pytest.fixture
+def run(monkeypatch, capsys, arm):
+    """run(args, check_mode=False) -> result dict of perform_maintenance.main() over the fake ARM."""
+
+    def _run(module_args, check_mode=False):
+        from azure.core.pipeline.transport import RequestsTransport
+
+        class FakeTransportClient(client_module.ComputeClient):
+            def __init__(self, *a, **kw):
+                kw['transport'] = RequestsTransport(session=arm.session(), session_owner=False)
+                kw['retry_backoff_factor'] = 0
+                super(FakeTransportClient, self).__init__(*a, **kw)
+
+        monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
+        monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: FakeCredential())
+        full = dict(AUTH, resource_group='rg-web', name='vmss-web')
+        full.update(module_args)
+        if check_mode:
+            full['_ansible_check_mode'] = True
+        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': full}).encode('utf-8'))
+        if hasattr(basic, '_ANSIBLE_PROFILE'):
+            monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
+        with pytest.raises(SystemExit):
+            perform_maintenance.main()
+        result = json.loads(capsys.readouterr().out)
+        assert set(result.pop('invocation')) == {'module_args'}
+        assert result.get('failed', True) is True
+        assert not RESERVED & set(result), 'reserved keys returned: %s' % (RESERVED & set(result))
+        if not result.get('failed'):
+            assert 'msg' not in result
+            assert set(result) == RESULT_KEYS | ({'operation_url'} if 'operation_url' in result else set())
+        return result
+
+    return _run
+
+
+def vm(instance_id, allowed=None, code='None', message=None):
+    """A VM with $expand=instanceView; ``allowed`` None: not in a maintenance wave (no maintenanceRedeployStatus)."""
+    view = {'statuses': [{'code': 'ProvisioningState/succeeded'}, {'code': 'PowerState/running'}]}
+    if allowed is not None:
+        status = {'isCustomerInitiatedMaintenanceAllowed': allowed, 'lastOperationResultCode': code}
+        if message:
+            status['lastOperationMessage'] = message
+        view['maintenanceRedeployStatus'] = status
+    return {'instanceId': str(instance_id), 'name': 'vmss-web_%s' % instance_id, 'properties': {'instanceView': view}}
+
+
+def fleet(arm, vms):
+    """Answer instance GETs and the VM list from the same VMs."""
+    for body in vms:
+        arm.on('GET', VMSS + '/virtualMachines/%s' % body['instanceId'], body=body)
+    arm.on('GET', VMSS + '/virtualMachines', body={'value': vms})
+    arm.on('GET', VMSS, body={'name': 'vmss-web', 'location': 'westeurope'})
+    return arm
+
+
+def basic_fleet(arm):
+    # 0, 1, 10 eligible; 2 already maintained; 5 RetryLater; 7 not in a wave.
+    return fleet(arm, [vm(0, True), vm(1, True), vm(2, False, 'MaintenanceCompleted'),
+                       vm(5, False, 'RetryLater', 'Retry later.'), vm(7), vm(10, True)])
+
+
+def accept(arm, statuses=('InProgress', 'Succeeded'), error=None, post_status=202):
+    headers = {'Azure-AsyncOperation': OP_URL, 'Location': OP_URL + '&monitor=true'}
+    headers.update(FAST)
+    arm.on('POST', VMSS + '/performMaintenance', status=post_status, headers=headers)
+    for index, status in enumerate(statuses):
+        body = {'status': status, 'name': 'op-1', 'startTime': '2026-11-20T12:00:00Z'}
+        if error and status == 'Failed':
+            body['error'] = error
+        last = index == len(statuses) - 1
+        arm.on('GET', '/operations/op-1', body=body, headers=FAST, times=None if last else 1)
+    return arm
+
+
+def posts(arm):
+    return [r for r in arm.requests if r['method'] == 'POST']
+
+
+def polls(arm):
+    """Status polls of the Azure-AsyncOperation URL (the SDK reads the Location URL once more at the end)."""
+    return [r for r in arm.requests if r['path'].endswith('/operations/op-1') and 'monitor=true' not in r['query']]
+
+
+# -- the happy paths --------------------------------------------------------------------------------
+
+def test_subset_is_sent_as_explicit_ids_and_waited_for(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['10', '1']))
+    assert result['changed'] is True
+    assert result['status'] == 'Succeeded'
+    assert result['instance_ids'] == ['1', '10']
+    assert result['skipped_instances'] == [] and result['already_maintained'] == []
+    assert [p['body'] for p in posts(arm)] == [{'instanceIds': ['1', '10']}]
+    assert len(polls(arm)) == 2
+    assert 'operation_url' not in result
+    assert isinstance(result['elapsed_seconds'], float)
+    reads = [r for r in arm.requests if r['method'] == 'GET' and '/virtualMachines/' in r['path']]
+    assert len(reads) == 2 and all('expand=instanceView' in r['query'] for r in reads)
+
+
+def test_all_instances_lists_once_and_sends_the_eligible_list(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(all_instances=True))
+    assert result['changed'] is True and result['status'] == 'Succeeded'
+    assert result['instance_ids'] == ['0', '1', '10']
+    assert result['already_maintained'] == ['2']
+    assert [s['instance_id'] for s in result['skipped_instances']] == ['5', '7']
+    assert 'RetryLater' in result['skipped_instances'][0]['reason']
+    assert 'maintenance wave' in result['skipped_instances'][1]['reason']
+    assert [p['body'] for p in posts(arm)] == [{'instanceIds': ['0', '1', '10']}]
+    lists = [r for r in arm.requests if r['method'] == 'GET' and r['path'] == VMSS + '/virtualMachines']
+    assert len(lists) == 1
+
+
+def test_ids_with_ineligible_and_maintained_members_send_only_the_eligible(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0', '2', '5', '7']))
+    assert result['changed'] is True
+    assert result['instance_ids'] == ['0']
+    assert result['already_maintained'] == ['2']
+    assert [s['instance_id'] for s in result['skipped_instances']] == ['5', '7']
+    assert all(s['reason'] for s in result['skipped_instances'])
+    assert [p['body'] for p in posts(arm)] == [{'instanceIds': ['0']}]
+
+
+def test_many_named_ids_are_read_with_one_listing(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0', '1', '2', '5', '7', '10']))
+    assert result['instance_ids'] == ['0', '1', '10']
+    gets = [r for r in arm.requests if r['method'] == 'GET' and '/operations/' not in r['path']]
+    assert [r['path'] for r in gets] == [VMSS + '/virtualMachines']
+
+
+def test_wait_false_returns_in_progress_and_the_operation_url_without_polling(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0'], wait=False))
+    assert result['changed'] is True
+    assert result['status'] == 'InProgress'
+    assert result['operation_url'] == OP_URL
+    assert polls(arm) == []
+
+
+def test_synchronous_200_with_wait_false_is_succeeded(run, arm):
+    basic_fleet(arm).on('POST', VMSS + '/performMaintenance', status=200)
+    result = run(dict(instance_ids=['0'], wait=False))
+    assert result['status'] == 'Succeeded'
+
+
+# -- nothing to do ----------------------------------------------------------------------------------
+
+def test_nothing_eligible_is_unchanged_and_sends_nothing(run, arm):
+    basic_fleet(arm)
+    result = run(dict(instance_ids=['2', '5']))
+    assert result['changed'] is False
+    assert result['status'] is None
+    assert result['instance_ids'] == []
+    assert result['already_maintained'] == ['2']
+    assert [s['instance_id'] for s in result['skipped_instances']] == ['5']
+    assert posts(arm) == []
+
+
+def test_second_run_after_maintenance_is_unchanged(run, arm):
+    fleet(arm, [vm(0, False, 'MaintenanceCompleted'), vm(1, False, 'MaintenanceCompleted')])
+    result = run(dict(all_instances=True))
+    assert result['changed'] is False and result['already_maintained'] == ['0', '1']
+    assert posts(arm) == []
+
+
+def test_empty_scale_set_with_all_instances_sends_nothing(run, arm):
+    fleet(arm, [])
+    result = run(dict(all_instances=True))
+    assert result['changed'] is False and result['instance_ids'] == [] and result['status'] is None
+    assert posts(arm) == []
+
+
+# -- check mode -------------------------------------------------------------------------------------
+
+def test_check_mode_reads_reports_and_sends_nothing(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(all_instances=True), check_mode=True)
+    assert result['changed'] is True
+    assert result['instance_ids'] == ['0', '1', '10']
+    assert [s['instance_id'] for s in result['skipped_instances']] == ['5', '7']
+    assert result['status'] is None
+    assert posts(arm) == []
+    assert all(r['method'] == 'GET' for r in arm.requests)
+
+
+def test_check_mode_with_nothing_to_do_is_unchanged(run, arm):
+    basic_fleet(arm)
+    assert run(dict(instance_ids=['2']), check_mode=True)['changed'] is False
+
+
+# -- failing before anything is sent -----------------------------------------------------------------
+
+def test_skip_ineligible_false_fails_naming_ids_and_reasons(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0', '2', '5', '7'], skip_ineligible=False))
+    assert result['failed'] is True
+    assert '5 (Azure asked to retry later (RetryLater)' in result['msg']
+    assert '7 (not in a maintenance wave' in result['msg']
+    assert 'Nothing was sent' in result['msg']
+    assert '2 (' not in result['msg'], 'already maintained is not a reason to fail'
+    assert [s['instance_id'] for s in result['skipped_instances']] == ['5', '7']
+    assert result['instance_ids'] == []
+    assert posts(arm) == []
+
+
+def test_skip_ineligible_false_with_only_eligible_and_maintained_sends(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0', '2'], skip_ineligible=False))
+    assert result['changed'] is True and result['instance_ids'] == ['0']
+
+
+def test_unknown_ids_fail_before_sending_and_are_named(run, arm):
+    accept(basic_fleet(arm))
+    arm.on('GET', VMSS + '/virtualMachines/42', status=404, body={'error': {'code': 'NotFound', 'message': 'no'}})
+    arm.on('GET', VMSS + '/virtualMachines/43', status=404, body={'error': {'code': 'NotFound', 'message': 'no'}})
+    result = run(dict(instance_ids=['0', '42', '43']))
+    assert result['failed'] is True
+    assert result['msg'].startswith('instance_ids: 42, 43 not in')
+    assert 'Nothing was sent' in result['msg']
+    assert result['unknown_instance_ids'] == ['42', '43']
+    assert posts(arm) == []
+
+
+def test_unknown_ids_among_many_fail_before_sending(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0', '1', '2', '5', '7', '99']))
+    assert result['failed'] is True and result['unknown_instance_ids'] == ['99']
+    assert posts(arm) == []
+
+
+@pytest.mark.parametrize('module_args, fragment', [
+    ({}, 'one of the following is required'),
+    ({'all_instances': False}, 'all_instances is false'),
+    ({'instance_ids': ['1'], 'all_instances': True}, 'mutually exclusive'),
+    ({'instance_ids': []}, 'at least one instance id'),
+    ({'instance_ids': ['1', 'web_1']}, "instance ids are the scale set's numeric"),
+    ({'instance_ids': ['1', ' 1']}, 'more than once'),
+    ({'instance_ids': ['1'], 'wait_timeout': 0}, 'wait_timeout must be greater than 0'),
+    ({'instance_ids': ['1'], 'wait_timeout': -5}, 'wait_timeout must be greater than 0'),
+])
+def test_bad_arguments_fail_without_a_request(run, arm, module_args, fragment):
+    result = run(module_args)
+    assert result['failed'] is True
+    assert fragment in result['msg']
+    assert arm.requests == []
+
+
+# -- failing after sending ----------------------------------------------------------------------------
+
+def test_conflict_that_arrives_anyway_fails_with_arm_message_and_ids(run, arm):
+    basic_fleet(arm).on('POST', VMSS + '/performMaintenance', status=409, body={'error': {
+        'code': 'OperationNotAllowed',
+        'message': "Operation 'performMaintenance' is not allowed on VM 'vmss-web_1' since the Subscription of this "
+                   "VM is not eligible."}})
+    result = run(dict(instance_ids=['0', '1']))
+    assert result['failed'] is True
+    assert "not allowed on VM 'vmss-web_1'" in result['msg']
+    assert 'instances 0, 1' in result['msg']
+    assert 'run the task again' in result['msg']
+    assert result['status_code'] == 409
+    assert result['error']['code'] == 'OperationNotAllowed'
+    assert result['instance_ids'] == ['0', '1']
+    assert result['changed'] is True
+    assert len(posts(arm)) == 1
+
+
+def test_failed_operation_fails_with_arm_error_and_ids(run, arm):
+    error = {'code': 'MaintenanceOperationFailed', 'message': "Maintenance was aborted for VM(s) 'vmss-web_1'."}
+    accept(basic_fleet(arm), statuses=('InProgress', 'Failed'), error=error)
+    result = run(dict(instance_ids=['0', '1']))
+    assert result['failed'] is True
+    assert 'MaintenanceOperationFailed' in result['msg'] and "'vmss-web_1'" in result['msg']
+    assert result['status'] == 'Failed'
+    assert result['instance_ids'] == ['0', '1']
+    assert result['error']['code'] == 'MaintenanceOperationFailed'
+    assert result['operation_url'] == OP_URL
+    assert result['changed'] is True
+
+
+def test_wait_timeout_fails_saying_the_operation_goes_on(run, arm):
+    headers = {'Azure-AsyncOperation': OP_URL, 'Retry-After': '1'}
+    basic_fleet(arm).on('POST', VMSS + '/performMaintenance', status=202, headers=headers)
+    arm.on('GET', '/operations/op-1', body={'status': 'InProgress', 'name': 'op-1'}, headers={'Retry-After': '1'})
+    result = run(dict(instance_ids=['1'], wait_timeout=1))
+    assert result['failed'] is True
+    assert result['status'] == 'InProgress'
+    assert 'did not finish within wait_timeout (1 s)' in result['msg']
+    assert 'goes on in Azure' in result['msg']
+    assert 'instance_view_info' in result['msg'] and OP_URL in result['msg']
+    assert result['operation_url'] == OP_URL
+    assert result['instance_ids'] == ['1']
+    assert result['elapsed_seconds'] < 5
