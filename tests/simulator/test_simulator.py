@@ -634,3 +634,29 @@ def test_large_scenario_loads_quickly():
         insts = st["resource_groups"][0]["scale_sets"][0]["instances"]
         assert len(insts) == 1000 and all(i["eligible"] for i in insts)
     assert time.time() - t < 5
+
+
+def test_post_429_is_retried_after_retry_after(sim, client):
+    sim.set_throttle(overrides={"update": {"capacity": 1, "refill_per_second": 1.0}})
+    client.virtual_machine_scale_set_vms.begin_perform_maintenance(RG, "vmss-zoned", "0").result()
+    t = time.time()
+    client.virtual_machine_scale_set_vms.begin_perform_maintenance(RG, "vmss-zoned", "1").result()
+    assert time.time() - t >= 0.5
+    posts = [(e["path"].split("/")[-2], e["status"]) for e in sim.log if e["method"] == "POST"]
+    assert posts == [("0", 202), ("1", 429), ("1", 202)]
+    w = [e for e in sim.log if e["method"] == "POST"]
+    assert all(e["principal"] == "app" for e in w)
+
+
+def test_log_file_and_global_latency(tmp_path):
+    from simulator import Simulator
+    lf = tmp_path / "requests.jsonl"
+    with Simulator(scenario="basic", latency_ms=20, log_file=str(lf)) as s:
+        r = requests.get(s.base_url + "/metadata/endpoints", params={"api-version": "2022-09-01"}, verify=s.ca_bundle)
+        assert r.status_code == 200
+        t = time.time()
+        requests.get(s.control_url + "/health", verify=s.ca_bundle)
+        control_time = time.time() - t
+    lines = [json.loads(x) for x in lf.read_text().splitlines()]
+    assert [x["route"] for x in lines] == ["metadata"] and lines[0]["latency_ms"] >= 20
+    assert control_time < 0.5
