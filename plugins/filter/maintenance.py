@@ -43,6 +43,15 @@ def health_poll_interval(batch_instances, fleet_size, minimum=5):
     return planning.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
 
 
+def describe_batch(batch):
+    zone = ' (zone %s)' % batch['zone'] if batch.get('zone') is not None else ''
+    return 'Batch %s%s: %s' % (batch['number'], zone, ', '.join(batch['instance_ids']))
+
+
+def describe_skip(skipped):
+    return '%s: %s' % (skipped['instance_id'], skipped['reason'])
+
+
 class FilterModule(object):
 
     def filters(self):
@@ -51,4 +60,6 @@ class FilterModule(object):
             'unhealthy_instance_ids': _checked(unhealthy_instance_ids),
             'iso8601_seconds': _checked(iso8601_seconds),
             'health_poll_interval': _checked(health_poll_interval),
+            'describe_batch': describe_batch,
+            'describe_skip': describe_skip,
         }
