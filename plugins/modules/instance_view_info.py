@@ -22,7 +22,7 @@ description:
     are taken from the VM list instead, which costs one request per page.
   - An instance id that is not in the scale set fails the module, naming every such id.
 author:
-  - azure_vmss.maintenance contributors
+  - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
@@ -40,6 +40,7 @@ attributes:
     description: The module only reads.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no difference to show.
 '''
 
 EXAMPLES = r'''

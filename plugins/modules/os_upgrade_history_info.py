@@ -17,7 +17,7 @@ description:
   - Azure keeps the attempts of about the last two months (at most the last five); a scale set without any
     OS upgrade returns an empty list.
 author:
-  - azure_vmss.maintenance contributors
+  - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
@@ -34,6 +34,7 @@ attributes:
     description: The module only reads.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no difference to show.
 '''
 
 EXAMPLES = r'''

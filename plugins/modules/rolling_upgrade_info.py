@@ -17,7 +17,7 @@ description:
     ARM answers 404 both for that and for a missing scale set, so on a 404 the module reads the scale set
     once to tell the two apart.
 author:
-  - azure_vmss.maintenance contributors
+  - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
@@ -28,6 +28,7 @@ attributes:
     description: The module only reads.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no difference to show.
 '''
 
 EXAMPLES = r'''
@@ -88,6 +89,14 @@ rolling_upgrade:
       in_progress_instance_count: 0
       pending_instance_count: 0
   contains:
+    location:
+      description: The Azure region of the scale set.
+      type: str
+      returned: when ARM sends it
+    type:
+      description: The resource type, C(Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades).
+      type: str
+      returned: when ARM sends it
     policy:
       description: The rolling upgrade policy the upgrade ran with.
       type: dict
