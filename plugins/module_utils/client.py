@@ -13,7 +13,7 @@ __metaclass__ = type
 import threading
 import time
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, translate
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact, translate
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 
 # Named instances are read one request each, this many at once; more than that are listed instead,
@@ -257,6 +257,12 @@ class MaintenanceOperation(object):
             err = self._client._fail(exc, 'maintain instances %s' % describe_ids(self.instance_ids), self.ref)
             err.extra.setdefault('instance_ids', self.instance_ids)
             status = _poller_status(self.poller)
+            if status in ('Failed', 'Canceled') and err.error and err.status_code == 200:
+                # The operation ended badly; the 200 is only the status poll's answer, not the failure.
+                err.msg = redact('Maintenance of instances %s on %s ended %s: %s: %s' % (
+                    describe_ids(self.instance_ids), self.ref, status, err.error.get('code'),
+                    err.error.get('message')), self._client.secrets)
+                err.status_code = None
             err.extra.setdefault('status', status if status in ('Failed', 'Canceled') else 'Unknown')
             if self.operation_url:
                 err.extra.setdefault('operation_url', self.operation_url)

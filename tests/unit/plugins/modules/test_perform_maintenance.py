@@ -318,6 +318,8 @@ def test_failed_operation_fails_with_arm_error_and_ids(run, arm):
     result = run(dict(instance_ids=['0', '1']))
     assert result['failed'] is True
     assert 'MaintenanceOperationFailed' in result['msg'] and "'vmss-web_1'" in result['msg']
+    assert 'ended Failed' in result['msg'] and 'instances 0, 1' in result['msg']
+    assert 'HTTP 200' not in result['msg'] and 'status_code' not in result
     assert result['status'] == 'Failed'
     assert result['instance_ids'] == ['0', '1']
     assert result['error']['code'] == 'MaintenanceOperationFailed'
