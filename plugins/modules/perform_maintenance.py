@@ -26,12 +26,12 @@ description:
   - Unknown instance ids fail the task before any request is sent. Not eligible instances are left out
     and listed in RV(skipped_instances), or fail the task before anything is sent with
     O(skip_ineligible=false) (ARM would reject the whole request with C(409 OperationNotAllowed)).
-  - When no instance is left to maintain, nothing is sent and RV(changed) is V(false), so running the
+  - When no instance is left to maintain, nothing is sent and C(changed) is V(false), so running the
     same task again is idempotent.
   - Self-service maintenance moves each instance to an updated host and reboots it; the temporary disk
     is lost.
 author:
-  - azure_vmss.maintenance contributors
+  - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
@@ -75,9 +75,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Makes the same reads, reports what would be sent and skipped with RV(changed) as it would be, and sends nothing.
+    description: Makes the same reads, reports what would be sent and skipped with C(changed) as it would be, and sends nothing.
   diff_mode:
     support: none
+    description: The result lists exactly which instances were sent, skipped and already maintained.
 notes:
   - The eligibility of an instance can change between the module's check and its request. If ARM then
     rejects the request (C(409 OperationNotAllowed)) the task fails with ARM's message and the ids sent;
