@@ -33,8 +33,8 @@ def test_eligible_when_customer_initiated_maintenance_is_allowed():
 
 def test_allowed_wins_over_an_old_result_code():
     # A failed (aborted) attempt may be retried: Azure offers maintenance again.
-    state, _ = maintenance_status(entry(1, isCustomerInitiatedMaintenanceAllowed=True,
-                                        lastOperationResultCode='MaintenanceAborted'), NOW)
+    state = maintenance_status(entry(1, isCustomerInitiatedMaintenanceAllowed=True,
+                                     lastOperationResultCode='MaintenanceAborted'), NOW)[0]
     assert state == ELIGIBLE
 
 
