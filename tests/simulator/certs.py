@@ -1,5 +1,5 @@
 """Certificate helpers for the ARM simulator: a throw-away CA, a server certificate for
-127.0.0.1/localhost and client certificates for certificate-credential principals.
+127.0.0.1/localhost, one for the public Azure host names the proxy listener serves, and client certificates for certificate-credential principals.
 
 Only `cryptography` is needed. Files are reused when they already exist in the state directory
 (generating RSA keys costs ~0.1 s each)."""
@@ -71,25 +71,37 @@ def ensure_ca(state_dir):
     return cert, key, ca_path
 
 
-def ensure_server_cert(state_dir, ca_cert, ca_key, hosts=("127.0.0.1", "localhost")):
-    """Return (cert_path, key_path) of a server certificate signed by the CA."""
-    cert_path = os.path.join(state_dir, "server.pem")
-    key_path = os.path.join(state_dir, "server-key.pem")
-    if os.path.exists(cert_path) and os.path.exists(key_path):
-        with open(cert_path, "rb") as f:
-            cert = x509.load_pem_x509_certificate(f.read())
-        if (cert.issuer == ca_cert.subject
-                and cert.not_valid_after_utc > _now() + datetime.timedelta(days=1)):
-            return cert_path, key_path
-    key = ec.generate_private_key(ec.SECP256R1())
+def _sans(hosts):
     sans = []
     for h in hosts:
         try:
             sans.append(x509.IPAddress(ipaddress.ip_address(h)))
         except ValueError:
             sans.append(x509.DNSName(h))
+    return sans
+
+
+def ensure_server_cert(state_dir, ca_cert, ca_key, hosts=("127.0.0.1", "localhost"), name="server"):
+    """Return (cert_path, key_path) of a server certificate for `hosts` signed by the CA, written as
+    NAME.pem and NAME-key.pem (reused while issued by this CA, valid and for the same names).
+    The proxy listener uses name="proxy" with the public Azure host names."""
+    cert_path = os.path.join(state_dir, "%s.pem" % name)
+    key_path = os.path.join(state_dir, "%s-key.pem" % name)
+    sans = _sans(hosts)
+    if os.path.exists(cert_path) and os.path.exists(key_path):
+        with open(cert_path, "rb") as f:
+            cert = x509.load_pem_x509_certificate(f.read())
+        try:
+            have = set(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+        except x509.ExtensionNotFound:
+            have = set()
+        if (cert.issuer == ca_cert.subject and have == set(sans)
+                and cert.not_valid_after_utc > _now() + datetime.timedelta(days=1)):
+            return cert_path, key_path
+    key = ec.generate_private_key(ec.SECP256R1())
+    cn = next((h for h in hosts if not isinstance(_sans([h])[0], x509.IPAddress)), "localhost")
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
             .issuer_name(ca_cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())

@@ -3,11 +3,17 @@
 
     python3 tests/simulator/simulate.py serve --scenario basic [--host 127.0.0.1] [--port 0]
         [--state-dir DIR] [--connection-file FILE] [--background] [--time-scale F]
-        [--latency-ms N] [--log-file FILE] [--seed N]
+        [--latency-ms N] [--log-file FILE] [--seed N] [--no-proxy] [--proxy-port N]
     python3 tests/simulator/simulate.py stop --connection-file FILE
 
 `serve` prints the connection facts as one JSON object (and writes them to --connection-file).
 With --background it returns once the server answers. SIGTERM stops it cleanly.
+
+Besides the direct listener (https://127.0.0.1:PORT) it runs, unless --no-proxy, an HTTP proxy
+listener (connection fact `https_proxy`, http://127.0.0.1:PROXY_PORT) that answers CONNECT for the
+public Azure host names only (management.azure.com, login.microsoftonline.com and the China / US
+Government equivalents) and serves them itself: a client with its production settings plus
+HTTPS_PROXY=<https_proxy> and REQUESTS_CA_BUNDLE=<ca_bundle> talks to the simulator.
 """
 
 import argparse
@@ -48,7 +54,7 @@ def serve(args):
         return _background(args)
     sim = Simulator(scenario=args.scenario, host=args.host, port=args.port, state_dir=args.state_dir,
                     time_scale=args.time_scale, latency_ms=args.latency_ms, log_file=args.log_file,
-                    seed=args.seed)
+                    seed=args.seed, proxy=args.proxy, proxy_port=args.proxy_port)
     sim.start()
     conn = sim.connection
     if args.connection_file:
@@ -85,6 +91,7 @@ def _background(args):
         cmd += ["--log-file", os.path.abspath(args.log_file)]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
+    cmd += ["--proxy" if args.proxy else "--no-proxy", "--proxy-port", str(args.proxy_port)]
     out = open(os.path.join(state_dir, "simulator.out"), "ab")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                             start_new_session=True, close_fds=True)
@@ -148,6 +155,9 @@ def main(argv=None):
     s.add_argument("--latency-ms", type=float, default=0)
     s.add_argument("--log-file")
     s.add_argument("--seed", type=int)
+    s.add_argument("--proxy", action=argparse.BooleanOptionalAction, default=True,
+                   help="also listen as an HTTPS (CONNECT) proxy for the public Azure host names (default: on)")
+    s.add_argument("--proxy-port", type=int, default=0, help="proxy listener port (default: a free one)")
     s.set_defaults(func=serve)
     t = sp.add_parser("stop", help="stop a simulator started with --background")
     t.add_argument("--connection-file", required=True)

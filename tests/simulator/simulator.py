@@ -96,6 +96,25 @@ ROUTE_ACTION = {
 }
 WRITE_ROUTES = {"perform_maintenance", "vm_perform_maintenance"}
 
+# The public host names the proxy listener answers CONNECT for (port 443 only), by cloud. All three
+# clouds are always served, so a scenario needs no setting to rehearse an AzureChinaCloud or
+# AzureUSGovernment job. Every other host gets 403: the proxy never connects anywhere, it terminates
+# TLS itself with a certificate for these names from the simulator's CA and serves them in-process.
+PROXY_CLOUDS = {
+    "AzureCloud": ("management.azure.com", "login.microsoftonline.com"),
+    "AzureChinaCloud": ("management.chinacloudapi.cn", "login.chinacloudapi.cn"),
+    "AzureUSGovernment": ("management.usgovcloudapi.net", "login.microsoftonline.us"),
+}
+PROXY_HOSTS = tuple(h for hosts in PROXY_CLOUDS.values() for h in hosts)
+# Token audiences ARM accepts besides the URL the request was addressed to (the classic
+# "management.core" audiences are what azure-cli asks for).
+ARM_AUDIENCES = {
+    "management.azure.com": ("https://management.core.windows.net", "https://management.azure.com"),
+    "management.chinacloudapi.cn": ("https://management.core.chinacloudapi.cn", "https://management.chinacloudapi.cn"),
+    "management.usgovcloudapi.net": ("https://management.core.usgovcloudapi.net",
+                                     "https://management.usgovcloudapi.net"),
+}
+
 
 # ---------------------------------------------------------------------------------------------
 # small helpers
@@ -589,6 +608,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ARMSimulator/1.0"
     sys_version = ""
 
+    via = "direct"          # "proxy" for requests that came through a CONNECT tunnel
+    default_host = None     # the CONNECT target, when the tunnelled request has no Host header
+
     def _go(self):
         try:
             self.server.sim.handle(self)
@@ -624,6 +646,93 @@ class _Server(ThreadingHTTPServer):
         traceback.print_exc()
 
 
+class _TunnelHandler(_Handler):
+    """The simulator's own handler on the TLS socket of an accepted CONNECT tunnel."""
+    via = "proxy"
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """HTTP proxy front: CONNECT to an allowed host:443 is answered 200 and the tunnel's TLS is
+    terminated here (certificate for PROXY_HOSTS from the simulator's CA); the requests inside go to
+    the same Simulator.handle as the direct listener. Anything else is refused with 403 and nothing
+    is ever opened towards another host."""
+    protocol_version = "HTTP/1.1"
+    server_version = "ARMSimulatorProxy/1.0"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _refuse(self, target, why):
+        sim = self.server.sim
+        sim.record_proxy_refusal(self.command, target, why)
+        data = ("403 Forbidden: %s\nThe ARM simulator's proxy only opens tunnels to %s (port 443) and "
+                "serves them itself; it never connects anywhere else.\n" % (why, ", ".join(sim.proxy_hosts))
+                ).encode()
+        self.send_response(403, "Forbidden")
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.close_connection = True
+
+    def do_CONNECT(self):
+        sim = self.server.sim
+        target = self.path.strip()
+        host, sep, port = target.rpartition(":")
+        if not sep:
+            host, port = target, "443"
+        host = host.strip("[]").lower().rstrip(".")
+        if host not in sim.proxy_hosts or port != "443":
+            self._refuse(target, "CONNECT to %s is not served" % target)
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            tls = self.server.ctx.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # e.g. the client does not trust the simulator's CA: it aborts the handshake
+        try:
+            handler = _TunnelHandler.__new__(_TunnelHandler)
+            handler.default_host = host
+            handler.__init__(tls, self.client_address, self.server.sim_server)
+        except (ConnectionError, ssl.SSLError, socket.timeout, OSError):
+            pass
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def _not_connect(self):
+        self._refuse(self.path, "only CONNECT is served (no plain-http proxying)")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _not_connect
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, sim, ctx, sim_server):
+        self.sim = sim
+        self.ctx = ctx
+        self.sim_server = sim_server
+        super().__init__(addr, _ProxyHandler)
+
+    def handle_error(self, request, client_address):
+        import sys
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, socket.timeout, OSError)):
+            return
+        traceback.print_exc()
+
+
 class Simulator:
     """Run the simulator in a background thread.
 
@@ -632,8 +741,15 @@ class Simulator:
     """
 
     def __init__(self, scenario="basic", scenario_data=None, host="127.0.0.1", port=0,
-                 state_dir=None, time_scale=None, latency_ms=0, log_file=None, seed=None, cleanup=True):
+                 state_dir=None, time_scale=None, latency_ms=0, log_file=None, seed=None, cleanup=True,
+                 proxy=True, proxy_port=0):
         self.cleanup = cleanup
+        self.proxy = bool(proxy)
+        self.proxy_port = proxy_port
+        self.proxy_hosts = PROXY_HOSTS
+        self.https_proxy = None
+        self._proxy_server = None
+        self._proxy_thread = None
         self.max_log_entries = 200000
         self.scenario_name = scenario
         self.scenario = load_scenario(scenario, scenario_data)
@@ -679,6 +795,20 @@ class Simulator:
                                         kwargs={"poll_interval": 0.1}, daemon=True,
                                         name="armsim-server")
         self._thread.start()
+        if self.proxy:
+            pcert, pkey = certs.ensure_server_cert(self.state_dir, ca_cert, ca_key, hosts=self.proxy_hosts,
+                                                   name="proxy")
+            pctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            pctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            pctx.load_cert_chain(pcert, pkey)
+            # the proxy is plain http (as corporate proxies are); only the tunnels carry TLS
+            self._proxy_server = _ProxyServer((self.host, self.proxy_port), self, pctx, self._server)
+            self.proxy_port = self._proxy_server.server_address[1]
+            self.https_proxy = "http://%s:%d" % (self.host, self.proxy_port)
+            self._proxy_thread = threading.Thread(target=self._proxy_server.serve_forever,
+                                                  kwargs={"poll_interval": 0.1}, daemon=True,
+                                                  name="armsim-proxy")
+            self._proxy_thread.start()
         return self
 
     def serve_forever(self):
@@ -688,6 +818,10 @@ class Simulator:
         self._thread.join()
 
     def stop(self):
+        if self._proxy_server is not None:
+            self._proxy_server.shutdown()
+            self._proxy_server.server_close()
+            self._proxy_server = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -778,6 +912,8 @@ class Simulator:
             "client_certificate_encrypted_path": mp.get("certificate_encrypted_path"),
             "client_certificate_encrypted_password": mp.get("certificate_password"),
             "credential_scope": self.base_url + "/.default",
+            "https_proxy": self.https_proxy,
+            "proxy_hosts": list(self.proxy_hosts) if self.https_proxy else [],
             "control_url": self.control_url,
             "pid": os.getpid(),
             "scenario": self.scenario.get("name", self.scenario_name),
@@ -795,6 +931,19 @@ class Simulator:
                 "AZURE_CLIENT_ID": c["client_id"], "AZURE_CLIENT_SECRET": c["secret"],
                 "AZURE_SECRET": c["secret"], "AZURE_SUBSCRIPTION_ID": c["subscription_id"],
                 "AZURE_AUTHORITY_HOST": c["authority"]}
+
+    def proxy_env(self):
+        """Environment for a client that keeps its production settings (public cloud, default
+        authority and endpoints) and reaches the simulator through the proxy listener: only
+        HTTPS_PROXY and the CA bundle point at the simulator."""
+        c = self.connection
+        if not c["https_proxy"]:
+            raise ValueError("the proxy listener is off (Simulator(proxy=False) / --no-proxy)")
+        return {"HTTPS_PROXY": c["https_proxy"], "https_proxy": c["https_proxy"],
+                "REQUESTS_CA_BUNDLE": c["ca_bundle"], "SSL_CERT_FILE": c["ca_bundle"],
+                "AZURE_TENANT_ID": c["tenant"], "AZURE_TENANT": c["tenant"],
+                "AZURE_CLIENT_ID": c["client_id"], "AZURE_CLIENT_SECRET": c["secret"],
+                "AZURE_SECRET": c["secret"], "AZURE_SUBSCRIPTION_ID": c["subscription_id"]}
 
     # -- python control API (same semantics as /_sim) ----------------------------------------
     @property
@@ -867,7 +1016,11 @@ class Simulator:
             raw = h.rfile.read(n)
         elif "chunked" in (h.headers.get("Transfer-Encoding") or "").lower():
             raw = self._read_chunked(h.rfile)
-        host = h.headers.get("Host") or "%s:%d" % (self.host, self.port)
+        # Absolute URLs we build (nextLink, LRO headers, metadata, OpenID endpoints) use the host the
+        # request was addressed to: 127.0.0.1:PORT directly, management.azure.com & co. via the proxy.
+        host = h.headers.get("Host") or h.default_host or "%s:%d" % (self.host, self.port)
+        if host.endswith(":443"):
+            host = host[:-4]
         base = "https://" + host
         method = h.command.upper()
 
@@ -881,7 +1034,7 @@ class Simulator:
             return
 
         ctx = {"method": method, "path": path, "query": query, "raw": raw, "base": base,
-               "headers": h.headers, "principal": None, "route": "unknown", "host": host}
+               "headers": h.headers, "principal": None, "route": "unknown", "host": host, "via": h.via}
         try:
             ctx["body"] = json.loads(raw) if raw.strip() else None
         except ValueError:
@@ -987,6 +1140,7 @@ class Simulator:
         status = 0 if resp.drop else resp.status
         p = ctx["principal"]
         entry = {"seq": 0, "time": iso(time.time()), "method": ctx["method"], "host": ctx["host"],
+                 "via": ctx.get("via", "direct"),
                  "path": ctx["path"], "query": ctx["query"], "route": ctx["route"], "status": status,
                  "latency_ms": round(ms, 3), "principal": p["name"] if p else None,
                  "body": ctx["body"] if ctx["raw"] else None}
@@ -1013,6 +1167,13 @@ class Simulator:
                 self._log_fh.write(json.dumps(entry) + "\n")
             except (ValueError, OSError):
                 pass
+
+    def record_proxy_refusal(self, method, target, why):
+        """A refused proxy request is logged (route proxy_refused, status 403, via proxy) so a run shows
+        which other hosts a client tried to reach; nothing was sent to them."""
+        ctx = {"method": method, "host": target, "via": "proxy", "path": "", "query": {},
+               "route": "proxy_refused", "principal": None, "raw": b"", "body": None}
+        self._record(ctx, Resp(403, {"error": why}), 0.0)
 
     def _counters_body(self):
         by_route, by_status, total, throttled, dropped = {}, {}, 0, 0, 0
@@ -1273,11 +1434,11 @@ class Simulator:
                           "portalEndpoint": b + "/", "resourceManager": b + "/",
                           "authentication": {"loginEndpoint": b + "/", "audiences": audiences}})
 
-    def _issue_token(self, principal, aud, scope_str, extra_claims=None):
+    def _issue_token(self, principal, aud, scope_str, extra_claims=None, base=None):
         st = self.state
         now = int(time.time())
         lifetime = st.token_lifetime
-        claims = {"aud": aud, "iss": "%s/%s/" % (self.base_url, principal["tenant"]), "iat": now, "nbf": now,
+        claims = {"aud": aud, "iss": "%s/%s/" % (base or self.base_url, principal["tenant"]), "iat": now, "nbf": now,
                   "exp": now + lifetime, "tid": principal["tenant"], "oid": principal["object_id"],
                   "sub": principal["object_id"], "ver": "1.0", "jti": secrets.token_hex(8)}
         if principal["kind"] == "app":
@@ -1354,7 +1515,7 @@ class Simulator:
                                  "The request body must contain the following parameter: 'client_assertion' or "
                                  "'client_secret'.", self)
             ctx["principal"] = app
-            return Resp(200, self._issue_token(app, aud, scope))
+            return Resp(200, self._issue_token(app, aud, scope, base=ctx["base"]))
         if grant == "password":
             user = next((p for p in st.principals.values()
                          if p["kind"] == "user" and p["username"].lower() == form.get("username", "").lower()), None)
@@ -1363,22 +1524,22 @@ class Simulator:
                 return aad_error(400, "invalid_grant", 50126, "Error validating credentials due to invalid "
                                  "username or password.", self)
             ctx["principal"] = user
-            return Resp(200, self._user_token_body(user, aud, scope, form))
+            return Resp(200, self._user_token_body(user, aud, scope, form, ctx["base"]))
         if grant == "refresh_token":
             rec = st.refresh_tokens.get(form.get("refresh_token", ""))
             if rec is None:
                 return aad_error(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or "
                                  "invalid.", self)
             user = st.principals[rec]
-            return Resp(200, self._user_token_body(user, aud, scope, form))
+            return Resp(200, self._user_token_body(user, aud, scope, form, ctx["base"]))
         return aad_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type "
                          "'%s'." % grant, self)
 
-    def _user_token_body(self, user, aud, scope, form):
-        body = self._issue_token(user, aud, scope)
+    def _user_token_body(self, user, aud, scope, form, base=None):
+        body = self._issue_token(user, aud, scope, base=base)
         now = int(time.time())
         client_id = form.get("client_id", "04b07795-8ddb-461a-bbee-02f9e1bf7b46")
-        idt = {"aud": client_id, "iss": "%s/%s/v2.0" % (self.base_url, user["tenant"]), "iat": now, "nbf": now,
+        idt = {"aud": client_id, "iss": "%s/%s/v2.0" % (base or self.base_url, user["tenant"]), "iat": now, "nbf": now,
                "exp": now + 3600, "oid": user["object_id"], "sub": user["object_id"], "tid": user["tenant"],
                "preferred_username": user["username"], "name": user["username"], "ver": "2.0"}
         body["id_token"] = (b64url(json.dumps({"typ": "JWT", "alg": "none"})) + "." +
@@ -1472,6 +1633,7 @@ class Simulator:
         aud = rec["aud"].rstrip("/")
         allowed = {self.base_url, ctx["base"], "https://management.core.windows.net",
                    "https://management.azure.com"}
+        allowed.update(ARM_AUDIENCES.get(ctx["host"].lower(), ()))
         if aud not in allowed:
             return cloud_error(401, "InvalidAuthenticationTokenAudience",
                                "The access token has been obtained for wrong audience or resource '%s'. It should "
