@@ -47,7 +47,8 @@ options:
       - V(true) to maintain every instance of the scale set that is eligible now. The module still sends
         the explicit list of those instances, never a request without ids.
       - Exactly one of O(instance_ids) and O(all_instances=true) is required; O(all_instances=false) without
-        O(instance_ids) is an error.
+        O(instance_ids) is an error. The two options exclude each other, so do not set O(all_instances) at all
+        (not even to V(false)) together with O(instance_ids).
     type: bool
   skip_ineligible:
     description:
