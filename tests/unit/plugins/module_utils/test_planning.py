@@ -11,7 +11,9 @@ ELIGIBLE = {'is_customer_initiated_maintenance_allowed': True}
 DONE = {'is_customer_initiated_maintenance_allowed': False, 'last_operation_result_code': 'MaintenanceCompleted'}
 
 
-def vm(instance_id, zone=None, ud=0, fd=0, health='healthy', power='running', maintenance=ELIGIBLE):
+def vm(instance_id, zone=None, ud=0, fd=0, health='healthy', power='running', maintenance='eligible'):
+    if maintenance == 'eligible':
+        maintenance = dict(ELIGIBLE)
     return dict(instance_id=str(instance_id), zone=zone, platform_update_domain=ud, platform_fault_domain=fd,
                 health_state=health, power_state=power, provisioning_state='succeeded', maintenance=maintenance)
 
