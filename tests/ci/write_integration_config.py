@@ -21,6 +21,7 @@ VARIABLES = {
     'azure_vmss_sim_subscription_id': 'subscription_id',
     'azure_vmss_sim_certificate_path': 'client_certificate_path',
     'azure_vmss_sim_control_url': 'control_url',
+    'azure_vmss_sim_https_proxy': 'https_proxy',   # the simulator's proxy listener (target proxy_mode)
 }
 
 
