@@ -42,6 +42,8 @@ _RESOURCE_GROUP = re.compile(r'^[-\w._()]{1,90}$', re.UNICODE)
 # or digit: every name ARM accepts in practice, and nothing that would break the request path.
 _SCALE_SET = re.compile(r'^[A-Za-z0-9][-A-Za-z0-9._]{0,63}$')
 _INSTANCE_ID = re.compile(r'^[0-9]{1,10}$')
+# A subscription id is a GUID; it goes into every request path, so nothing else may pass.
+_SUBSCRIPTION_ID = re.compile(r'^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$')
 
 
 def resource_group_error(value):
@@ -67,6 +69,13 @@ def scale_set_name_error(value):
         return "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"
     if value[-1] in '.-':
         return "must not end with '.' or '-'"
+    return None
+
+
+def subscription_id_error(value):
+    """Why ``value`` is not a subscription id (a GUID), or None."""
+    if not isinstance(value, str) or not _SUBSCRIPTION_ID.match(value):
+        return 'is not a subscription id: Azure subscription ids are GUIDs such as 00000000-0000-0000-0000-000000000000'
     return None
 
 

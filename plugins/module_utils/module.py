@@ -114,6 +114,10 @@ class AzureVmssModule(AnsibleModule):
             if not subscription_id:
                 raise AzureVmssError('subscription_id is not set: give the subscription_id option, set '
                                      'AZURE_SUBSCRIPTION_ID, or add subscription_id to the credential file profile')
+            problem = arguments.subscription_id_error(subscription_id)
+            if problem:
+                # Checked before any request: the value is part of every request path.
+                raise AzureVmssError('subscription_id %r %s.' % (subscription_id, problem))
             cloud = clouds.resolve_cloud(plan.cloud_environment)
             credential = auth.build_credential(plan, cloud)
             return ComputeClient(credential, subscription_id, cloud, auth_description=plan.description,

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input, table-driven over every module: each row fails with a message naming the parameter, and
+no request is made (the credential is never asked for a token, the fake ARM sees nothing).
+
+The integration target relsec_bad_input runs the same kind of table (and the role's variables) against
+the simulator; this is the fast version that runs in the units stage.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+
+import pytest
+
+pytest.importorskip('azure.mgmt.compute')
+
+from ansible.module_utils import basic  # noqa: E402
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
+    instance_view_info, os_upgrade_history_info, perform_maintenance, rolling_upgrade_info)
+from .module_utils.fake_arm import FakeArm  # noqa: E402
+
+SUB = '00000000-0000-0000-0000-0000000000aa'
+SECRET = 's3cret-value-bad-input'
+AUTH = dict(subscription_id=SUB, client_id='app', secret=SECRET, tenant='tenant-1')
+
+MODULES = {
+    'rolling_upgrade_info': (rolling_upgrade_info, {}),
+    'os_upgrade_history_info': (os_upgrade_history_info, {}),
+    'instance_view_info': (instance_view_info, {}),
+    'perform_maintenance': (perform_maintenance, {'instance_ids': ['0']}),
+}
+
+COMMON = [
+    ({'resource_group': ''}, 'resource_group'),
+    ({'name': ''}, 'name'),
+    ({'resource_group': 'r' * 91}, 'resource_group'),
+    ({'name': 'v' * 65}, 'name'),
+    ({'resource_group': 'rg/../other'}, 'resource_group'),
+    ({'resource_group': 'rg.'}, 'resource_group'),
+    ({'name': 'vmss web'}, 'name'),
+    ({'name': 'vmss?api-version=1'}, 'name'),
+    ({'name': 'vmss/../x'}, 'name'),
+    ({'name': 'vmss-'}, 'name'),
+    ({'name': ['vmss-web']}, 'name'),
+    ({'auth_source': 'bogus'}, 'auth_source'),
+    ({'validate_certs': False}, 'validate_certs'),
+    ({'cert_validation_mode': 'ignore'}, 'cert_validation_mode'),
+    ({'subscription_id': 'not-a-subscription'}, 'subscription_id'),
+    ({'subscription_id': SUB + '/resourceGroups/other'}, 'subscription_id'),
+    ({'subscription_id': SUB + ' '}, 'subscription_id'),
+]
+QUERY = [
+    ({'query': '[?'}, 'query'),
+    ({'query': ''}, 'query'),
+    ({'query': 'foo bar'}, 'query'),
+]
+IDS = [
+    ({'instance_ids': ['a']}, 'instance_ids'),
+    ({'instance_ids': ['1', '1']}, 'instance_ids'),
+    ({'instance_ids': ['1', ' 1']}, 'instance_ids'),
+    ({'instance_ids': []}, 'instance_ids'),
+    ({'instance_ids': ['']}, 'instance_ids'),
+    ({'instance_ids': ['-1']}, 'instance_ids'),
+    ({'instance_ids': ['1.5']}, 'instance_ids'),
+    ({'instance_ids': ['12345678901']}, 'instance_ids'),
+    ({'instance_ids': {'0': True}}, 'instance_ids'),
+]
+SPECIFIC = {
+    'rolling_upgrade_info': QUERY + [({'max_items': 1}, 'max_items')],
+    'os_upgrade_history_info': QUERY + [({'max_items': 0}, 'max_items'), ({'max_items': -1}, 'max_items'),
+                                        ({'max_items': 'all'}, 'max_items'), ({'max_items': 2.5}, 'max_items')],
+    'instance_view_info': QUERY + IDS,
+    'perform_maintenance': IDS + [
+        ({'wait_timeout': 0}, 'wait_timeout'), ({'wait_timeout': -5}, 'wait_timeout'),
+        ({'wait_timeout': 'soon'}, 'wait_timeout'), ({'wait': 'maybe'}, 'wait'),
+        ({'skip_ineligible': 'perhaps'}, 'skip_ineligible'), ({'all_instances': 'yes please'}, 'all_instances'),
+        ({'all_instances': True}, 'all_instances'), ({'instance_ids': None}, 'all_instances'),
+        ({'instance_ids': None, 'all_instances': False}, 'all_instances'), ({'query': 'x'}, 'query')],
+}
+
+CASES = [(module, args, expect) for module in MODULES for args, expect in COMMON + SPECIFIC[module]]
+
+
+class CountingCredential(object):
+    def __init__(self):
+        self.calls = 0
+
+    def get_token(self, *scopes, **kwargs):
+        self.calls += 1
+        raise AssertionError('bad input must fail before a token is asked for')
+
+
+@pytest.mark.parametrize('module_name,bad,expect', CASES,
+                         ids=['%s-%s' % (m, json.dumps(a, sort_keys=True)) for m, a, _e in CASES])
+def test_bad_input_fails_before_any_request(monkeypatch, capsys, module_name, bad, expect):
+    module, base = MODULES[module_name]
+    arm = FakeArm()
+    credential = CountingCredential()
+    from azure.core.pipeline.transport import RequestsTransport
+
+    class FakeTransportClient(client_module.ComputeClient):
+        def __init__(self, *a, **kw):
+            kw['transport'] = RequestsTransport(session=arm.session(), session_owner=False)
+            super(FakeTransportClient, self).__init__(*a, **kw)
+
+    monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
+    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: credential)
+    monkeypatch.delenv('AZURE_SUBSCRIPTION_ID', raising=False)
+    args = dict(AUTH, resource_group='rg-web', name='vmss-web')
+    args.update(base)
+    args.update(bad)
+    args = dict((k, v) for k, v in args.items() if v is not None)
+    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8'))
+    if hasattr(basic, '_ANSIBLE_PROFILE'):
+        monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
+    with pytest.raises(SystemExit):
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+
+    assert result.get('failed') is True, result
+    assert re.search(r'(?<![A-Za-z_])%s(?![A-Za-z_])' % re.escape(expect), result['msg']), result['msg']
+    assert arm.requests == []
+    assert credential.calls == 0
+    assert SECRET not in json.dumps(result)
