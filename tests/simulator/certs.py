@@ -1,5 +1,6 @@
 """Certificate helpers for the ARM simulator: a throw-away CA, a server certificate for
-127.0.0.1/localhost, one for the public Azure host names the proxy listener serves, and client certificates for certificate-credential principals.
+127.0.0.1/localhost, one for the public Azure host names the proxy listener serves, and client
+certificates for certificate-credential principals.
 
 Only `cryptography` is needed. Files are reused when they already exist in the state directory
 (generating RSA keys costs ~0.1 s each)."""
