@@ -162,12 +162,25 @@ def test_named_instances_use_one_get_each_with_expand():
     assert all('expand=instanceView' in r['query'] for r in arm.requests)
 
 
-def test_many_named_instances_are_listed_instead():
+def test_many_named_instances_of_a_small_fleet_are_listed():
     page = {'value': [{'instanceId': str(i)} for i in range(10)]}
-    arm = FakeArm().on('GET', VMSS_PATH + '/virtualMachines', body=page)
+    arm = (FakeArm().on('GET', VMSS_PATH + '/virtualMachines', body=page)
+           .on('GET', VMSS_PATH, body={'name': 'web', 'sku': {'capacity': 10}}))
     vms = arm.client().read_instances(REF, ['1', '2', '3', '4', '5', '6'])
     assert [vm['instanceId'] for vm in vms] == ['1', '2', '3', '4', '5', '6']
-    assert len(arm.requests) == 1 and 'expand=instanceView' in arm.requests[0]['query']
+    assert [r['path'] for r in arm.requests] == [VMSS_PATH, VMSS_PATH + '/virtualMachines']
+    assert 'expand=instanceView' in arm.requests[1]['query']
+
+
+def test_many_named_instances_of_a_large_fleet_are_read_one_by_one():
+    # 1,000 instances are 10 pages of the VM list: 8 GETs are fewer requests.
+    arm = FakeArm().on('GET', VMSS_PATH, body={'name': 'web', 'sku': {'capacity': 1000}})
+    for i in range(8):
+        arm.on('GET', VMSS_PATH + '/virtualMachines/%d' % i, body={'instanceId': str(i)})
+    vms = arm.client().read_instances(REF, [str(i) for i in range(8)])
+    assert [vm['instanceId'] for vm in vms] == [str(i) for i in range(8)]
+    assert len(arm.requests) == 9
+    assert not any(r['path'].endswith('/virtualMachines') for r in arm.requests)
 
 
 def test_parse_remaining_resource():

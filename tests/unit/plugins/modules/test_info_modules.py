@@ -115,10 +115,11 @@ def test_named_instances_are_one_get_each_with_expand(run):
                                                      'last_operation_result_code': 'None'}
 
 
-def test_more_named_instances_than_the_pool_are_listed(run):
-    arm = FakeArm().on('GET', '/virtualMachines', body={'value': [vm(i) for i in range(8)]})
+def test_more_named_instances_than_the_pool_are_listed_when_the_list_is_cheaper(run):
+    arm = (FakeArm().on('GET', '/virtualMachines', body={'value': [vm(i) for i in range(8)]})
+           .on('GET', VMSS, body={'name': 'vmss-web', 'sku': {'capacity': 8}}))
     result, arm = run(instance_view_info, args(instance_ids=['6', '0', '1', '2', '3', '4']), arm=arm)
-    assert len(arm.requests) == 1
+    assert [r['path'] for r in arm.requests] == [VMSS, VMSS + '/virtualMachines'], 'capacity first, then one page'
     assert [i['instance_id'] for i in result['instances']] == ['0', '1', '2', '3', '4', '6']
 
 
