@@ -39,6 +39,11 @@ def iso8601_seconds(duration, name='duration'):
     return planning.iso8601_seconds(duration, name)
 
 
+def role_variable_problems(variables):
+    """Sentences naming each invalid safe_maintenance_ variable; empty when all are valid."""
+    return planning.variable_problems(variables)
+
+
 def health_poll_interval(batch_instances, fleet_size, minimum=5):
     return planning.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
 
@@ -60,6 +65,7 @@ class FilterModule(object):
             'unhealthy_instance_ids': _checked(unhealthy_instance_ids),
             'iso8601_seconds': _checked(iso8601_seconds),
             'health_poll_interval': _checked(health_poll_interval),
+            'role_variable_problems': role_variable_problems,
             'describe_batch': describe_batch,
             'describe_skip': describe_skip,
         }

@@ -49,6 +49,48 @@ def percent(value, name):
     return int(text)
 
 
+def whole_number(value, name, minimum=0):
+    """A whole number (an int, or a string of one) of at least ``minimum``; anything else names ``name``."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < minimum:
+        raise PlanningError('%s must be a whole number of seconds, %s, not %r' % (
+            name, 'greater than 0' if minimum == 1 else '%d or more' % minimum, value))
+    return int(text)
+
+
+PERCENT_VARIABLES = ('max_batch_instance_percent', 'max_unhealthy_instance_percent',
+                     'max_unhealthy_upgraded_instance_percent')
+POSITIVE_VARIABLES = ('health_timeout', 'operation_timeout')
+NON_NEGATIVE_VARIABLES = ('poll_interval',)
+NAME_VARIABLES = ('resource_group', 'scale_set')
+DURATION_VARIABLES = ('pause_time_between_batches',)
+
+
+def variable_problems(variables, prefix='safe_maintenance_'):
+    """What is wrong with the role's variables, one sentence each naming its variable (``prefix`` + name).
+
+    ``variables`` maps full variable names to values; names it does not hold are not checked.
+    """
+    problems = []
+    for name, value in sorted(variables.items()):
+        short = name[len(prefix):] if name.startswith(prefix) else name
+        try:
+            if short in PERCENT_VARIABLES:
+                percent(value, name)
+            elif short in POSITIVE_VARIABLES:
+                whole_number(value, name, 1)
+            elif short in NON_NEGATIVE_VARIABLES:
+                whole_number(value, name, 0)
+            elif short in DURATION_VARIABLES:
+                iso8601_seconds(value, name)
+            elif short in NAME_VARIABLES and (not isinstance(value, str) or not value.strip()):
+                problems.append('%s must name the %s, not %r' % (
+                    name, 'scale set' if short == 'scale_set' else 'resource group of the scale set', value))
+        except PlanningError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def batch_size(total, max_batch_instance_percent):
     """Instances per batch: the percent of all instances, rounded down, at least one."""
     return max(1, int(math.floor(total * percent(max_batch_instance_percent, 'max_batch_instance_percent') / 100.0)))

@@ -110,3 +110,38 @@ def test_poll_interval_stays_inside_compute_refill_rates():
     assert planning.poll_interval(200, 1000) == 60
     assert planning.poll_interval(10, 50) == 6
     assert planning.poll_interval(1, 1, minimum=1) == 5
+
+
+VALID_VARIABLES = {
+    'safe_maintenance_resource_group': 'rg', 'safe_maintenance_scale_set': 'vmss',
+    'safe_maintenance_max_batch_instance_percent': 20, 'safe_maintenance_max_unhealthy_instance_percent': '20',
+    'safe_maintenance_max_unhealthy_upgraded_instance_percent': 100, 'safe_maintenance_pause_time_between_batches': 'PT0S',
+    'safe_maintenance_health_timeout': 1, 'safe_maintenance_operation_timeout': '3600', 'safe_maintenance_poll_interval': 0,
+}
+
+
+def test_variable_problems_none_when_valid():
+    assert planning.variable_problems(VALID_VARIABLES) == []
+
+
+@pytest.mark.parametrize('name, value', [
+    ('safe_maintenance_resource_group', ''), ('safe_maintenance_scale_set', '  '), ('safe_maintenance_scale_set', None),
+    ('safe_maintenance_max_batch_instance_percent', 0), ('safe_maintenance_max_unhealthy_instance_percent', 101),
+    ('safe_maintenance_max_unhealthy_upgraded_instance_percent', '-5'),
+    ('safe_maintenance_pause_time_between_batches', '30s'), ('safe_maintenance_pause_time_between_batches', 'P1W'),
+    ('safe_maintenance_health_timeout', -1), ('safe_maintenance_health_timeout', 0), ('safe_maintenance_operation_timeout', '0'),
+    ('safe_maintenance_operation_timeout', 1.5), ('safe_maintenance_poll_interval', -2), ('safe_maintenance_poll_interval', True)])
+def test_variable_problems_name_only_the_bad_variable(name, value):
+    variables = dict(VALID_VARIABLES)
+    variables[name] = value
+    problems = planning.variable_problems(variables)
+    assert len(problems) == 1
+    assert problems[0].startswith(name + ' ')
+    assert not any(other in problems[0] for other in VALID_VARIABLES if other != name)
+
+
+def test_variable_problems_lists_every_bad_variable():
+    variables = dict(VALID_VARIABLES, safe_maintenance_health_timeout=-1, safe_maintenance_max_batch_instance_percent=0)
+    problems = planning.variable_problems(variables)
+    assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_health_timeout',
+                                                     'safe_maintenance_max_batch_instance_percent']
