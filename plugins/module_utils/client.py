@@ -101,7 +101,7 @@ class ComputeClient(object):
         try:
             return self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
         except Exception as exc:
-            raise self._fail(exc, 'read the scale set', ref)
+            raise self._fail(exc, 'read {target}', ref)
 
     def get_latest_rolling_upgrade(self, ref):
         """The latest rolling upgrade, or None when the scale set never had one.
@@ -116,7 +116,7 @@ class ComputeClient(object):
             self.get_scale_set(ref)
             return None
         except Exception as exc:
-            raise self._fail(exc, 'read the latest rolling upgrade', ref)
+            raise self._fail(exc, 'read the latest rolling upgrade of {target}', ref)
 
     def list_os_upgrade_history(self, ref, max_items=None):
         """OS upgrade history newest first; stops paging once ``max_items`` are in hand."""
@@ -129,7 +129,7 @@ class ComputeClient(object):
                     if max_items and len(items) >= max_items:
                         return items
         except Exception as exc:
-            raise self._fail(exc, 'read the OS upgrade history', ref)
+            raise self._fail(exc, 'read the OS upgrade history of {target}', ref)
         return items
 
     # -- instances --------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class ComputeClient(object):
             pager = self._compute.virtual_machine_scale_set_vms.list(ref.resource_group, ref.name, expand=expand)
             return [vm.as_dict() for vm in pager]
         except Exception as exc:
-            raise self._fail(exc, 'list the instances', ref)
+            raise self._fail(exc, 'list the instances of {target}', ref)
 
     def get_instance(self, ref, instance_id, expand='instanceView'):
         """One VM with its instance view in one request (the VM, unlike /instanceView, carries its zone)."""
@@ -160,7 +160,7 @@ class ComputeClient(object):
             except ResourceNotFoundError as exc:
                 return instance_id, None, exc
             except Exception as exc:
-                return instance_id, None, self._fail(exc, 'read instance %s' % instance_id, ref)
+                return instance_id, None, self._fail(exc, 'read instance %s of {target}' % instance_id, ref)
 
         workers = max(1, min(INSTANCE_READ_POOL, len(instance_ids)))
         if workers > 1:
@@ -169,7 +169,7 @@ class ComputeClient(object):
             try:
                 self._credential.get_token(self._scope)
             except Exception as exc:
-                raise self._fail(exc, 'read instances %s' % describe_ids(instance_ids), ref)
+                raise self._fail(exc, 'read instances %s of {target}' % describe_ids(instance_ids), ref)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(read, instance_ids))
         missing = [iid for iid, _vm, exc in outcomes if exc is not None and not isinstance(exc, AzureVmssError)]
@@ -226,7 +226,7 @@ class ComputeClient(object):
             poller = self._compute.virtual_machine_scale_sets.begin_perform_maintenance(
                 ref.resource_group, ref.name, vm_instance_i_ds=body, **kwargs)
         except Exception as exc:
-            raise self._fail(exc, 'start maintenance of instances %s' % describe_ids(instance_ids), ref)
+            raise self._fail(exc, 'start maintenance of instances %s of {target}' % describe_ids(instance_ids), ref)
         # The answer to the POST itself: the poller's thread may already have replaced last_headers with
         # those of its first status poll (Retry-After 0), which carry no operation URL.
         initial = _initial_response(poller)
@@ -266,7 +266,7 @@ class MaintenanceOperation(object):
         try:
             self.poller.result(timeout=remaining)
         except Exception as exc:
-            err = self._client._fail(exc, 'maintain instances %s' % describe_ids(self.instance_ids), self.ref)
+            err = self._client._fail(exc, 'maintain instances %s of {target}' % describe_ids(self.instance_ids), self.ref)
             err.extra.setdefault('instance_ids', self.instance_ids)
             status = _poller_status(self.poller)
             if status in ('Failed', 'Canceled') and err.error and err.status_code == 200:

@@ -94,58 +94,75 @@ def arm_error(exc):
     return status_code, error
 
 
+TLS_HINT = ('The server certificate is not trusted: if the endpoint uses a private CA, set REQUESTS_CA_BUNDLE to a '
+            'PEM bundle that contains it (verification cannot be turned off).')
+
+
+def _untrusted_certificate(text):
+    return 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text.lower()
+
+
+def describe_action(operation, resource):
+    """``'read the OS upgrade history of {target}'`` + a resource -> the phrase messages use."""
+    if '{target}' in operation:
+        return operation.format(target=resource)
+    return '%s on %s' % (operation, resource)
+
+
 def translate(exc, operation, resource, auth_description=None, secrets=()):
     """Turn any exception raised while talking to Azure into an AzureVmssError for the user.
 
-    ``operation`` says what we tried ("read the latest rolling upgrade"), ``resource`` on what
-    ("scale set web in resource group rg"); ``auth_description`` names the credential source, for
-    authentication failures. No secret value survives: every message passes through ``redact``.
+    ``operation`` says what we tried, with ``{target}`` where the resource goes ("read the latest
+    rolling upgrade of {target}"); ``resource`` names it ("scale set 'web' in resource group 'rg'");
+    ``auth_description`` names the credential source, for authentication failures. No secret value
+    survives: every message passes through ``redact``.
     """
     if isinstance(exc, AzureVmssError):
         exc.msg = redact(exc.msg, secrets)
         return exc
     from azure.core import exceptions as core_errors  # imported only on the failure path
 
+    action = describe_action(operation, resource)
     if isinstance(exc, core_errors.ClientAuthenticationError):
         status_code, error = arm_error(exc)
         source = auth_description or 'the configured credentials'
         if status_code in (401, 403) and error is not None:
             if status_code == 403:
-                msg = ('Cannot %s on %s: Azure refused access (%s: %s). The identity from %s is known but lacks '
+                msg = ('Cannot %s: Azure refused access (%s: %s). The identity from %s is known but lacks '
                        'permission: grant it a role that allows Microsoft.Compute/virtualMachineScaleSets on the '
-                       'subscription or resource group.' % (operation, resource, error['code'], error['message'], source))
+                       'subscription or resource group.' % (action, error['code'], error['message'], source))
             else:
-                msg = ('Cannot %s on %s: Azure Resource Manager rejected the token obtained from %s (%s: %s).'
-                       % (operation, resource, source, error['code'], error['message']))
+                msg = ('Cannot %s: Azure Resource Manager rejected the token obtained from %s (%s: %s).'
+                       % (action, source, error['code'], error['message']))
             return AzureVmssError(redact(msg, secrets), status_code=status_code, error=error)
-        text = str(getattr(exc, 'message', None) or exc)
-        msg = ('Authentication failed using %s while trying to %s on %s: %s. Check the tenant, client id and '
-               'secret or certificate (or run with auth_source set to the source you intend).'
-               % (source, operation, resource, text.strip()))
+        text = str(getattr(exc, 'message', None) or exc).strip()
+        if _untrusted_certificate(text):
+            # azure-identity reports a TLS failure of the login endpoint as an authentication error.
+            msg = 'Could not reach the login endpoint to %s (credentials from %s): %s. %s' % (action, source, text, TLS_HINT)
+        else:
+            msg = ('Authentication failed using %s while trying to %s: %s. Check the tenant, client id and '
+                   'secret or certificate (or run with auth_source set to the source you intend).' % (source, action, text))
         return AzureVmssError(redact(msg, secrets), status_code=status_code, error=error)
 
     if isinstance(exc, core_errors.HttpResponseError):
         status_code, error = arm_error(exc)
         if error is not None:
-            msg = 'Failed to %s on %s: %s: %s' % (operation, resource, error.get('code'), error.get('message'))
+            msg = 'Failed to %s: %s: %s' % (action, error.get('code'), error.get('message'))
         else:
-            msg = 'Failed to %s on %s: %s' % (operation, resource, str(getattr(exc, 'message', None) or exc).strip())
+            msg = 'Failed to %s: %s' % (action, str(getattr(exc, 'message', None) or exc).strip())
         if status_code is not None:
             msg += ' (HTTP %s)' % status_code
         return AzureVmssError(redact(msg, secrets), status_code=status_code, error=error)
 
     if isinstance(exc, core_errors.ServiceRequestError):
         text = str(exc)
-        hint = ''
-        if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text.lower():
-            hint = (' The server certificate is not trusted: if Resource Manager sits behind a private CA, set '
-                    'REQUESTS_CA_BUNDLE to a PEM bundle that contains it (verification cannot be turned off).')
-        msg = 'Could not reach Azure to %s on %s: %s.%s' % (operation, resource, text, hint)
+        hint = ' ' + TLS_HINT if _untrusted_certificate(text) else ''
+        msg = 'Could not reach Azure to %s: %s.%s' % (action, text, hint)
         return AzureVmssError(redact(msg, secrets))
 
     if isinstance(exc, core_errors.AzureError):
-        msg = 'Failed to %s on %s: %s' % (operation, resource, exc)
+        msg = 'Failed to %s: %s' % (action, exc)
         return AzureVmssError(redact(msg, secrets))
 
-    msg = 'Unexpected error while trying to %s on %s: %s: %s' % (operation, resource, type(exc).__name__, exc)
+    msg = 'Unexpected error while trying to %s: %s: %s' % (action, type(exc).__name__, exc)
     return AzureVmssError(redact(msg, secrets))

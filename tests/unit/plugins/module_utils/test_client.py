@@ -44,7 +44,7 @@ def test_rolling_upgrade_of_missing_scale_set_says_so():
         arm.client().get_latest_rolling_upgrade(REF)
     assert err.value.status_code == 404
     assert err.value.error['code'] == 'ResourceNotFound'
-    assert "read the scale set on scale set 'web' in resource group 'rg'" in err.value.msg
+    assert err.value.msg.startswith("Failed to read scale set 'web' in resource group 'rg': ResourceNotFound")
     assert 'ResourceNotFound' in err.value.msg
 
 
@@ -189,3 +189,15 @@ def test_parse_remaining_resource():
                                                 'Microsoft.Compute/GetVMScaleSetVM30Min': 4998}
     assert parse_remaining_resource('') == {}
     assert parse_remaining_resource('garbage') == {}
+
+
+def test_untrusted_login_endpoint_is_reported_as_tls_not_as_wrong_secret():
+    from azure.core.exceptions import ClientAuthenticationError
+    failing = FakeCredential(ClientAuthenticationError(
+        "Authentication failed: HTTPSConnectionPool(host='login.test', port=443): Max retries exceeded "
+        "(Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')))"))
+    with pytest.raises(AzureVmssError) as err:
+        FakeArm().client(credential=failing).get_scale_set(REF)
+    assert 'REQUESTS_CA_BUNDLE' in err.value.msg
+    assert 'Check the tenant' not in err.value.msg
+    assert err.value.msg.startswith("Could not reach the login endpoint to read scale set 'web'")
