@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Measure the simulator's own cost per request.
 
     /tmp/v/bin/python tests/simulator/bench.py [--n 200] [--threads 8]
@@ -45,7 +44,7 @@ def main():
         s.get(url, params=prm, headers=hdr, verify=sim.ca_bundle)  # connect + TLS handshake
         seq0 = sim.last_seq
         rtts = []
-        for _ in range(args.n):
+        for _unused in range(args.n):
             t = time.perf_counter()
             r = s.get(url, params=prm, headers=hdr, verify=sim.ca_bundle)
             rtts.append((time.perf_counter() - t) * 1000)
@@ -63,7 +62,7 @@ def main():
         def worker():
             ss = requests.Session()
             mine = []
-            for _ in range(per):
+            for _unused in range(per):
                 t = time.perf_counter()
                 r = ss.get(url, params=prm, headers=hdr, verify=sim.ca_bundle)
                 mine.append((time.perf_counter() - t) * 1000)
@@ -71,7 +70,7 @@ def main():
             with lock:
                 lat.extend(mine)
 
-        ts = [threading.Thread(target=worker) for _ in range(args.threads)]
+        ts = [threading.Thread(target=worker) for _unused in range(args.threads)]
         t0 = time.perf_counter()
         for t in ts:
             t.start()

@@ -162,5 +162,7 @@ def thumbprints(cert):
     """(x5t, x5t#S256): base64url SHA-1 and SHA-256 of the DER certificate, as MSAL puts them in
     the client assertion header."""
     der = cert.public_bytes(serialization.Encoding.DER)
-    b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+
+    def b64(digest):
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return b64(hashlib.sha1(der).digest()), b64(hashlib.sha256(der).digest())  # nosec - thumbprint only

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Command line for the local ARM + Azure AD simulator.
 
     python3 tests/simulator/simulate.py serve --scenario basic [--host 127.0.0.1] [--port 0]
@@ -98,8 +97,8 @@ def _background(args):
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
-            sys.stderr.write("simulator exited with %s; see %s\n" % (proc.returncode,
-                                                                    os.path.join(state_dir, "simulator.out")))
+            sys.stderr.write("simulator exited with %s; see %s\n"
+                             % (proc.returncode, os.path.join(state_dir, "simulator.out")))
             return 1
         if os.path.exists(conn_file):
             try:

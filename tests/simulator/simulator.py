@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit, unquote
 
@@ -1468,7 +1468,7 @@ class Simulator:
         authz = ctx["headers"].get("Authorization") or ""
         if authz.lower().startswith("basic "):
             try:
-                cid, _, csec = base64.b64decode(authz[6:]).decode().partition(":")
+                cid, _unused, csec = base64.b64decode(authz[6:]).decode().partition(":")
                 form.setdefault("client_id", unquote(cid))
                 form.setdefault("client_secret", unquote(csec))
             except ValueError:
@@ -1519,8 +1519,8 @@ class Simulator:
         if grant == "password":
             user = next((p for p in st.principals.values()
                          if p["kind"] == "user" and p["username"].lower() == form.get("username", "").lower()), None)
-            if user is None or not tenant_ok(user) or not hmac.compare_digest(str(user["password"]),
-                                                                            form.get("password", "")):
+            password_ok = user is not None and hmac.compare_digest(str(user["password"]), form.get("password", ""))
+            if user is None or not tenant_ok(user) or not password_ok:
                 return aad_error(400, "invalid_grant", 50126, "Error validating credentials due to invalid "
                                  "username or password.", self)
             ctx["principal"] = user
@@ -1623,7 +1623,8 @@ class Simulator:
         now = time.time()
         if rec["exp"] <= now:
             # Real ARM answers ExpiredAuthenticationToken for an expired (but otherwise valid) token.
-            fmt = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
+            def fmt(stamp):
+                return datetime.fromtimestamp(stamp, timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
             return cloud_error(401, "ExpiredAuthenticationToken",
                                "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
                                % (fmt(rec["exp"]), fmt(now)),
@@ -1747,8 +1748,8 @@ class Simulator:
             "virtualMachineProfile": {
                 "osProfile": {"computerNamePrefix": v.name[:9], "adminUsername": "azureuser",
                               "linuxConfiguration": {"disablePasswordAuthentication": True}},
-                "storageProfile": {"imageReference": {k: v.image[k] for k in ("publisher", "offer", "sku",
-                                                                               "version")},
+                "storageProfile": {"imageReference": {k: v.image[k]
+                                                      for k in ("publisher", "offer", "sku", "version")},
                                    "osDisk": {"createOption": "FromImage", "caching": "ReadWrite",
                                               "managedDisk": {"storageAccountType": "Premium_LRS"},
                                               "diskSizeGB": 30}},
@@ -1912,7 +1913,7 @@ class Simulator:
     def _vmss_instance_view(self, v, now):
         counts = {}
         for i in v.instances.values():
-            power, _, _ = self._power_and_health(i, now)
+            power, _unused, _unused = self._power_and_health(i, now)
             code = "PowerState/%s" % power
             counts[code] = counts.get(code, 0) + 1
         statuses = [{"code": "ProvisioningState/succeeded", "count": len(v.instances)}] + [
@@ -1923,7 +1924,7 @@ class Simulator:
         if v.health_signal:
             ext = {}
             for i in v.instances.values():
-                _, health, _ = self._power_and_health(i, now)
+                _unused, health, _unused = self._power_and_health(i, now)
                 if health:
                     k = "HealthState/%s" % health
                     ext[k] = ext.get(k, 0) + 1
@@ -2254,13 +2255,13 @@ class Simulator:
         now = time.time()
         rgs = []
         with self.lock:
-            for (sub, _), rg in st.resource_groups.items():
+            for (sub, _unused), rg in st.resource_groups.items():
                 sets = []
                 for v in rg.scale_sets.values():
                     insts = []
                     for i in v.instances.values():
                         self._settle(i, now)
-                        power, health, _ = self._power_and_health(i, now)
+                        power, health, _unused = self._power_and_health(i, now)
                         insts.append({"instance_id": i.id, "zone": i.zone, "power_state": power, "health": health,
                                       "in_wave": i.maint is not None,
                                       "eligible": bool(i.maint and i.maint["allowed"]),

@@ -469,7 +469,7 @@ def test_second_maintenance_while_running_is_409(sim, token):
 
 def test_429_retry_after_honoured_by_sdk(sim, client):
     sim.set_throttle(overrides={"vm_get": {"capacity": 2, "refill_per_second": 1.0}})
-    for _ in range(2):
+    for _unused in range(2):
         _iv(client, "vmss-zoned", "0")
     t = time.time()
     iv = _iv(client, "vmss-zoned", "0")   # 429, Retry-After: 1, azure-core waits then succeeds
@@ -493,7 +493,7 @@ def test_429_body_and_headers(sim, token):
 def test_arm_bucket_refills(sim, token):
     sim.set_throttle(overrides={"arm_reads": {"capacity": 3, "refill_per_second": 5.0}})
     rem = []
-    for _ in range(3):
+    for _unused in range(3):
         r = arm(sim, "GET", "/subscriptions/" + SUB, token=token)
         rem.append(int(r.headers["x-ms-ratelimit-remaining-subscription-reads"]))
     assert rem == [2, 1, 0]
@@ -502,7 +502,7 @@ def test_arm_bucket_refills(sim, token):
     time.sleep(0.45)
     assert arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 200
     sim.set_throttle(enabled=False)
-    assert all(arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 200 for _ in range(5))
+    assert all(arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 200 for _unused in range(5))
 
 
 def test_fault_error_then_retry(sim, client):
@@ -586,14 +586,14 @@ def test_concurrent_requests(sim, token):
 
     def worker():
         s = requests.Session()
-        for _ in range(10):
+        for _unused in range(10):
             r = s.get(sim.base_url + vmss_path("vmss-zoned", "/virtualMachines/0"), params={"api-version": API},
                       headers={"Authorization": "Bearer " + token}, verify=sim.ca_bundle)
             if r.status_code != 200:
                 errors.append(r.status_code)
 
     sim.set_throttle(enabled=False)
-    ts = [threading.Thread(target=worker) for _ in range(8)]
+    ts = [threading.Thread(target=worker) for _unused in range(8)]
     for t in ts:
         t.start()
     for t in ts:
@@ -607,9 +607,9 @@ def test_concurrent_requests(sim, token):
 def test_cli_background_and_stop(tmp_path):
     conn_file = tmp_path / "conn.json"
     env = dict(os.environ)
-    out = subprocess.run([sys.executable, os.path.join(HERE, "simulate.py"), "serve", "--scenario", "demo",
-                          "--background", "--connection-file", str(conn_file), "--state-dir", str(tmp_path / "st"),
-                          "--time-scale", "0.1"], capture_output=True, text=True, timeout=60, env=env)
+    command = [sys.executable, os.path.join(HERE, "simulate.py"), "serve", "--scenario", "demo", "--background",
+               "--connection-file", str(conn_file), "--state-dir", str(tmp_path / "st"), "--time-scale", "0.1"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)
     assert out.returncode == 0, out.stderr
     conn = json.loads(conn_file.read_text())
     for k in ("resource_manager_url", "ca_bundle", "tenant", "client_id", "secret", "subscription_id",
@@ -619,8 +619,8 @@ def test_cli_background_and_stop(tmp_path):
     r = requests.get(conn["control_url"] + "/state", verify=conn["ca_bundle"]).json()
     vmss = r["resource_groups"][0]["scale_sets"][0]
     assert vmss["name"] == "vmss-web" and len(vmss["instances"]) == 12
-    stop = subprocess.run([sys.executable, os.path.join(HERE, "simulate.py"), "stop", "--connection-file",
-                           str(conn_file)], capture_output=True, text=True, timeout=30)
+    command = [sys.executable, os.path.join(HERE, "simulate.py"), "stop", "--connection-file", str(conn_file)]
+    stop = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert stop.returncode == 0, stop.stderr
     with pytest.raises(ProcessLookupError):
         os.kill(conn["pid"], 0)

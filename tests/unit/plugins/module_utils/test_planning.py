@@ -144,4 +144,4 @@ def test_variable_problems_lists_every_bad_variable():
     variables = dict(VALID_VARIABLES, safe_maintenance_health_timeout=-1, safe_maintenance_max_batch_instance_percent=0)
     problems = planning.variable_problems(variables)
     assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_health_timeout',
-                                                     'safe_maintenance_max_batch_instance_percent']
+                                                   'safe_maintenance_max_batch_instance_percent']
