@@ -233,14 +233,17 @@ class ComputeClient(object):
 
         All instances: the VM list, one request per page. Up to INSTANCE_READ_POOL named ones: one GET
         each, in parallel. More: one GET of the scale set for its capacity, then GETs if there are fewer
-        of them than pages of the VM list, else the list (keeping only the named instances).
+        of them than pages of the VM list or if they spare the list's scarce rate budget
+        (planning.read_named_by_get), else the list (keeping only the named instances).
         """
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import read_named_by_get
         if not instance_ids:
             return self.list_instances(ref)
         if len(instance_ids) <= INSTANCE_READ_POOL:
             return self.get_instances(ref, instance_ids)
         capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
-        if len(instance_ids) < int(math.ceil(capacity / float(VM_LIST_PAGE_SIZE))):
+        pages = int(math.ceil(capacity / float(VM_LIST_PAGE_SIZE)))
+        if len(instance_ids) < pages or read_named_by_get(len(instance_ids), capacity, VM_LIST_PAGE_SIZE):
             return self.get_instances(ref, instance_ids)
         by_id = dict((str(vm.get('instanceId')), vm) for vm in self.list_instances(ref))
         missing = [iid for iid in instance_ids if iid not in by_id]

@@ -174,21 +174,45 @@ def batch_recovered(instances, require_health_signal=False):
     return bool(instances) and not any(is_unhealthy(i, require_health_signal) for i in instances)
 
 
-# Compute's documented per-minute refills (per resource): VM GET 12 per VM, the VM list ("high-cost
-# get") 10 per scale set. A batch of up to 5 is polled with one GET per VM, a larger one with the list.
+# Compute's documented per-minute refills: VM GET 12 per VM and 2,000 per subscription; the VM list ("high-cost
+# get") 10 per scale set. ARM's own read bucket: 250, refilled 25 per second, per subscription and principal.
 VM_GET_PER_MINUTE = 12.0
+VM_GET_SUBSCRIPTION_PER_MINUTE = 2000.0
 HIGH_COST_GET_PER_MINUTE = 10.0
+ARM_READS_PER_SECOND = 25.0
+ARM_READ_BUCKET = 250
 NAMED_READ_LIMIT = 5
+# The most named instances read by GET in one go: one poll must fit in ARM's read bucket, with room to spare.
+NAMED_GET_MAX = 200
+
+
+def read_named_by_get(count, fleet_size, page_size=100):
+    """Read ``count`` named instances of a fleet of ``fleet_size`` with one GET each (True) or the VM list (False).
+
+    Up to NAMED_READ_LIMIT: GETs. A fleet whose list is one page: the list (one request, one high-cost token).
+    A longer list: GETs while they take a smaller share of their budget than the list takes of its own. The list
+    draws one token per page from the scale set's high-cost bucket, refilled 10 a minute, which the fleet read
+    before every batch also draws on; GETs draw ``count`` from ARM's reads (1,500 a minute; Compute's VM GET
+    budget, 2,000, is larger). So a 200-instance batch of a 1,000-instance fleet is polled with 200 GETs (8 s
+    apart) rather than 10 list pages (60 s apart), and the list's bucket never runs dry.
+    """
+    if count <= NAMED_READ_LIMIT:
+        return True
+    pages = max(1, int(math.ceil(fleet_size / float(page_size))))
+    if pages <= 1 or count > NAMED_GET_MAX:
+        return False
+    return count / (ARM_READS_PER_SECOND * 60) < pages / HIGH_COST_GET_PER_MINUTE
 
 
 def poll_interval(batch_instances, fleet_size, page_size=100, minimum=5):
-    """Seconds between health polls of a batch that keep the polling inside Compute's refill rates.
+    """Seconds between health polls of a batch that keep the polling inside Compute's and ARM's refill rates.
 
-    ``page_size`` is the VM list's page size (ARM's is not documented; 100 is a cautious guess), which
-    matters only for batches read through the list.
+    ``page_size`` is the VM list's page size (ARM's is not documented; 100 is a cautious guess). The batch is
+    read as read_named_by_get decides (the client decides the same way).
     """
-    if batch_instances <= NAMED_READ_LIMIT:
-        needed = 60.0 / VM_GET_PER_MINUTE
+    if read_named_by_get(batch_instances, fleet_size, page_size):
+        needed = max(60.0 / VM_GET_PER_MINUTE, batch_instances * 60.0 / VM_GET_SUBSCRIPTION_PER_MINUTE,
+                     batch_instances / ARM_READS_PER_SECOND)
     else:
         pages = max(1, int(math.ceil(fleet_size / float(page_size))))
         needed = pages * 60.0 / HIGH_COST_GET_PER_MINUTE
