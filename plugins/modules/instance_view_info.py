@@ -18,8 +18,11 @@ description:
     the list, not one per VM.
   - Up to 5 named instances are read with C(GET .../virtualMachines/{id}?$expand=instanceView), one request
     each, 5 at once. That costs the same Compute throttling bucket as C(.../virtualMachines/{id}/instanceView),
-    and unlike it carries the VM's C(zones), which RV(instances[].zone) needs. More than 5 named instances
-    are taken from the VM list instead, which costs one request per page.
+    and unlike it carries the VM's C(zones), which RV(instances[].zone) needs. For more than 5 named instances
+    the scale set is read first for its capacity; then the named instances are read by GET when that takes
+    fewer requests than the VM list, or when the list has more than one page and at most 200 instances are
+    named (the list draws on the scale set's scarce high-cost read budget, 10 pages a minute); otherwise from
+    the VM list, one request per page.
   - An instance id that is not in the scale set fails the module, naming every such id.
 author:
   - azure_vmss.maintenance contributors (@azure-vmss)
