@@ -207,8 +207,17 @@ def build_credential(plan, cloud):
         return identity.ClientSecretCredential(fields['tenant'], fields['client_id'], fields['secret'], **common)
     if plan.kind == 'service_principal_certificate':
         password = fields.get('certificate_password')
-        return identity.CertificateCredential(fields['tenant'], fields['client_id'], fields['certificate_path'],
-                                              password=password.encode('utf-8') if password else None, **common)
+        try:
+            return identity.CertificateCredential(fields['tenant'], fields['client_id'], fields['certificate_path'],
+                                                  password=password.encode('utf-8') if password else None, **common)
+        except (ValueError, TypeError, OSError) as exc:
+            # The file is read here, before any request: a wrong password or a file that is not a
+            # certificate with its key surfaces now, as cryptography's or azure-identity's words.
+            raise AzureVmssError('certificate_path %s from %s could not be loaded%s: %s. Check the file (PEM or PKCS12 '
+                                 'with the private key) and certificate_password.'
+                                 % (fields['certificate_path'], plan.description,
+                                    ' with the given certificate_password' if password else ' (no certificate_password given)',
+                                    exc))
     if plan.kind == 'user_password':
         return identity.UsernamePasswordCredential(fields.get('client_id') or AZURE_CLI_CLIENT_ID, fields['ad_user'],
                                                    fields['password'], tenant_id=fields.get('tenant') or 'organizations',

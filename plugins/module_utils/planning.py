@@ -17,7 +17,8 @@ __metaclass__ = type
 import math
 import re
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import (
+    instance_ids_error, instance_sort_key, resource_group_error, scale_set_name_error)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import classify_for_maintenance
 
 _DURATION = re.compile(
@@ -86,6 +87,15 @@ def variable_problems(variables, prefix='safe_maintenance_'):
             elif short in NAME_VARIABLES and (not isinstance(value, str) or not value.strip()):
                 problems.append('%s must name the %s, not %r' % (
                     name, 'scale set' if short == 'scale_set' else 'resource group of the scale set', value))
+            elif short in NAME_VARIABLES:
+                # The modules would refuse these too, but under their own option names.
+                problem = (scale_set_name_error if short == 'scale_set' else resource_group_error)(value)
+                if problem:
+                    problems.append('%s %r %s' % (name, value, problem))
+            elif short == 'instance_ids' and value:
+                problem = instance_ids_error(value) if isinstance(value, list) else 'must be a list of instance ids'
+                if problem:
+                    problems.append('%s %s' % (name, problem))
         except PlanningError as exc:
             problems.append(str(exc))
     return problems

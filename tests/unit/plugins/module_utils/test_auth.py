@@ -202,3 +202,17 @@ def test_build_credential_kinds(tmp_path):
 def test_config_dir_default(monkeypatch):
     assert auth.config_dir({}) == os.path.join(os.path.expanduser('~'), '.azure')
     assert auth.credential_file_path({'AZURE_CONFIG_DIR': '/x'}) == os.path.join('/x', 'credentials')
+
+
+def test_unreadable_certificate_is_a_clear_error_without_the_password(tmp_path):
+    pytest.importorskip('azure.identity')
+    cert = tmp_path / 'not-a-cert.pem'
+    cert.write_text('-----BEGIN NOTHING-----\n')
+    plan = auth.AuthPlan('service_principal_certificate', 'parameters', 'module parameters', 's', None,
+                         {'client_id': 'a', 'tenant': 't', 'certificate_path': str(cert),
+                          'certificate_password': 'cert-pw-1234'}, ('cert-pw-1234',))
+    with pytest.raises(AzureVmssError) as err:
+        auth.build_credential(plan, KNOWN_CLOUDS['azurecloud'])
+    assert err.value.msg.startswith('certificate_path %s from module parameters could not be loaded' % cert)
+    assert 'certificate_password' in err.value.msg
+    assert 'cert-pw-1234' not in err.value.msg

@@ -156,3 +156,19 @@ def test_variable_problems_lists_every_bad_variable():
     problems = planning.variable_problems(variables)
     assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_health_timeout',
                                                    'safe_maintenance_max_batch_instance_percent']
+
+
+def test_variable_problems_check_names_and_instance_ids_like_the_modules():
+    problems = planning.variable_problems({
+        'safe_maintenance_resource_group': 'rg/x',
+        'safe_maintenance_scale_set': 'web-',
+        'safe_maintenance_instance_ids': ['1', '1'],
+    })
+    assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_instance_ids', 'safe_maintenance_resource_group',
+                                                   'safe_maintenance_scale_set']
+    assert 'more than once' in problems[0]
+    assert "'a'" in planning.variable_problems({'safe_maintenance_instance_ids': ['a']})[0]
+    assert planning.variable_problems({'safe_maintenance_instance_ids': 'abc'}) == [
+        'safe_maintenance_instance_ids must be a list of instance ids']
+    assert planning.variable_problems({'safe_maintenance_instance_ids': [], 'safe_maintenance_resource_group': 'rg',
+                                       'safe_maintenance_scale_set': 'web'}) == []
