@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmarks of azure_vmss.maintenance against the simulator, side by side with the peers.
 
 Run through ``tests/perf/run`` (see ``tests/perf/README.md``). Standard library only: the simulator
@@ -93,7 +92,7 @@ class Sim:
 
     def stop(self):
         subprocess.run([sys.executable, SIMULATE, "stop", "--connection-file", self.connection_file],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False)
 
     def peer_env(self):
         """What a production job has (AWX's Azure credential env), plus only the proxy and the CA."""
@@ -196,7 +195,7 @@ def venv_size(path):
 
 def pip_install(venv, *args):
     cmd = [os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    res = subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    res = subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     if res.returncode != 0:
         raise SystemExit("pip install %s into %s failed:\n%s" % (" ".join(args), venv, res.stdout[-3000:]))
 
@@ -370,11 +369,10 @@ def bench_per_call(tools, workdir, runs, peers):
                                              {"resource_group": rg, "name": name, "instance_ids": ["0"]}), None)]
         if peers:
             az_login(tools, sim)
+            azcoll_module = "azure.azcollection.azure_rm_virtualmachinescalesetinstance_info"
             jobs += [("azcollection", "azcollection", ansible_cmd(
-                        tools, "azcollection", "azure.azcollection.azure_rm_virtualmachinescalesetinstance_info",
-                        {"resource_group": rg, "vmss_name": name, "instance_id": "0"}), None),
-                     ("az", "az", az_cmd(tools, "vmss", "get-instance-view", "-g", rg, "-n", name,
-                                         "--instance-id", "0"), None)]
+                tools, "azcollection", azcoll_module, {"resource_group": rg, "vmss_name": name, "instance_id": "0"}), None),
+                ("az", "az", az_cmd(tools, "vmss", "get-instance-view", "-g", rg, "-n", name, "--instance-id", "0"), None)]
         res = dict((k, summarize(v)) for k, v in interleaved(runner, jobs, runs).items())
 
         # import time: the module run directly (no ansible), with -X importtime, same instance
@@ -392,9 +390,8 @@ def bench_per_call(tools, workdir, runs, peers):
                 json.dump({"ANSIBLE_MODULE_ARGS": margs}, f)
             bindir = tools.ours_bin if tool == "ours" else tools.azcoll_bin
             extra = {"PYTHONPATH": tools.coll_root} if tool == "ours" else None
-            samples = [runner.run("importtime-" + key, tool, [os.path.join(bindir, "python"), "-X", "importtime",
-                                                                 "-m", module, argsfile % key], extra)
-                       for _ in range(max(1, min(runs, 3)))]
+            argv = [os.path.join(bindir, "python"), "-X", "importtime", "-m", module, argsfile % key]
+            samples = [runner.run("importtime-" + key, tool, argv, extra) for _run in range(max(1, min(runs, 3)))]
             figures = [importtime_total(s["out"]) for s in samples]
             imports[key] = dict(seconds=median([f[0] for f in figures]), modules=figures[-1][1],
                                 module_run_wall=median([s["wall"] for s in samples]),
@@ -404,7 +401,7 @@ def bench_per_call(tools, workdir, runs, peers):
             samples = [runner.run("importtime-az", "az", [azpy, "-X", "importtime", "-m", "azure.cli"] +
                                   az_cmd(tools, "vmss", "get-instance-view", "-g", rg, "-n", name,
                                          "--instance-id", "0")[1:])
-                       for _ in range(max(1, min(runs, 3)))]
+                       for _run in range(max(1, min(runs, 3)))]
             figures = [importtime_total(s["out"]) for s in samples]
             imports["az"] = dict(seconds=median([f[0] for f in figures]), modules=figures[-1][1],
                                  module_run_wall=median([s["wall"] for s in samples]),
@@ -459,7 +456,8 @@ def bench_fleet(tools, workdir, size, runs, peers, latency_ms, slow_runs):
         # how many instances each answer held (a tool that returns fewer did not do the job)
         for key in ("ours:instances", "az:instances", "azcollection:instances"):
             if res.get(key):
-                res[key]["instances_returned"] = count_instances(res[key]["raw"][-1]["out"], key.split(":")[0])
+                tool = key.split(":", maxsplit=1)[0]
+                res[key]["instances_returned"] = count_instances(res[key]["raw"][-1]["out"], tool)
         return dict(size=size, scenario=scenario, latency_ms=latency_ms, page_size=100, results=res)
     finally:
         sim.stop()
@@ -673,8 +671,8 @@ def markdown(data):
         for key, label in (("ours", "ours"), ("azcollection", "azure.azcollection"), ("azcli", "Azure CLI")):
             r = ins.get(key)
             if r:
-                lines.append("| %s: %s | %.0f | %s | %s |" % (label, r["what"], r["bytes"] / 1e6,
-                                                             fmt(r["seconds"], "%.0f"), r["how"]))
+                lines.append("| %s: %s | %.0f | %s | %s |" % (
+                    label, r["what"], r["bytes"] / 1e6, fmt(r["seconds"], "%.0f"), r["how"]))
         lines.append("")
     mt = data.get("maintenance")
     if mt:
@@ -709,8 +707,8 @@ def svg_chart(data, path):
              "azcollection": "azure.azcollection (one request per VM)"}
     colors = {"ours": "#1f77b4", "az": "#2ca02c", "azcollection": "#d62728"}
     W, H, L, R, T, B = 640, 400, 70, 20, 40, 60
-    xs = sorted(set(x for pts in series.values() for x, _ in pts))
-    ymax = max(y for pts in series.values() for _, y in pts)
+    xs = sorted(set(point[0] for pts in series.values() for point in pts))
+    ymax = max(point[1] for pts in series.values() for point in pts)
     # log scale on both axes: 100 and 1,000 instances, and walls from ~1 s to minutes
     lx0, lx1 = math.log10(min(xs)) - 0.1, math.log10(max(xs)) + 0.1
     ly0, ly1 = -0.3, math.log10(ymax) + 0.2
@@ -762,7 +760,7 @@ def loadavg():
 
 # ------------------------------------------------------------------------------------------------ main
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="tests/perf/run", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="tests/perf/run", description=__doc__.split("\n", maxsplit=1)[0])
     p.add_argument("--quick", action="store_true",
                    help="CI mode: 100 instances, 2 runs, no install, one 10-instance batch (overrides --runs)")
     p.add_argument("--peers", action="store_true", help="also run azure.azcollection and the Azure CLI "
@@ -817,8 +815,8 @@ def main(argv=None):
         tools.ours_bin = os.path.join(path, "bin")
         data["ours_venv"] = "a venv with only %s + requirements.txt" % core_pin()
     if args.peers:
-        azcoll, _ = ensure_venv(args.cache, "azcollection", PEERS["azcollection"](), record_install=True)
-        azcli, _ = ensure_venv(args.cache, "azcli", PEERS["azcli"](), record_install=True)
+        azcoll = ensure_venv(args.cache, "azcollection", PEERS["azcollection"](), record_install=True)[0]
+        azcli = ensure_venv(args.cache, "azcli", PEERS["azcli"](), record_install=True)[0]
         tools.azcoll_bin = os.path.join(azcoll, "bin")
         tools.az = os.path.join(azcli, "bin", "az")
 
