@@ -20,6 +20,9 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version imp
 # Named instances are read one request each, this many at once. For more than this many, the scale
 # set's capacity decides: one GET per instance, or the VM list, whichever takes fewer requests.
 INSTANCE_READ_POOL = 5
+# A batch of many named instances (up to planning.NAMED_GET_MAX) is read this many at once: the size of
+# requests' connection pool. 200 GETs with 100 ms round trips take 2 s instead of 4.
+INSTANCE_READ_WORKERS = 10
 # ARM does not document the VM list's page size; 100 is what it has been seen to send (and what the
 # simulator uses). Only the choice between GETs and the list depends on it, never correctness.
 VM_LIST_PAGE_SIZE = 100
@@ -192,7 +195,7 @@ class ComputeClient(object):
         return self._get(self._url(ref, 'virtualMachines', str(instance_id)), {'$expand': expand})
 
     def get_instances(self, ref, instance_ids):
-        """Named instances, a few at once; every unknown id is named in one error.
+        """Named instances, up to INSTANCE_READ_WORKERS at once; every unknown id is named in one error.
 
         Returns the VM dicts in the order asked.
         """
@@ -207,7 +210,7 @@ class ComputeClient(object):
             except Exception as exc:
                 return instance_id, None, self._fail(exc, 'read instance %s of {target}' % instance_id, ref)
 
-        workers = max(1, min(INSTANCE_READ_POOL, len(instance_ids)))
+        workers = max(1, min(INSTANCE_READ_WORKERS, len(instance_ids)))
         if workers > 1:
             # Each worker's first request would otherwise ask Azure AD for its own token (the pipeline's
             # token cache is empty until one answer arrives): get one token first, the others reuse it.

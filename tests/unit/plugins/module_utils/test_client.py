@@ -238,3 +238,27 @@ def test_a_read_does_not_import_azure_mgmt_compute():
                          universal_newlines=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == '[]'
+
+
+def test_many_named_instances_are_read_ten_at_once():
+    import threading
+    import time
+    arm = FakeArm().on('GET', VMSS_PATH, body={'name': 'web', 'sku': {'capacity': 1000}})
+    for i in range(30):
+        arm.on('GET', '/virtualMachines/%d' % i, body={'instanceId': str(i)})
+    lock = threading.Lock()
+    active = [0, 0]  # now, peak
+    answer = arm.answer
+
+    def slow(request):
+        with lock:
+            active[0] += 1
+            active[1] = max(active)
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return answer(request)
+    arm.answer = slow
+    vms = arm.client().read_instances(REF, [str(i) for i in range(30)])
+    assert [vm['instanceId'] for vm in vms] == [str(i) for i in range(30)]
+    assert 5 < active[1] <= 10
