@@ -33,9 +33,6 @@ RETRY_SETTINGS = dict(retry_total=10, retry_status=6, retry_connect=3, retry_rea
                       retry_backoff_factor=0.8, retry_backoff_max=60)
 TIMEOUTS = dict(connection_timeout=15, read_timeout=120)
 
-# The Compute API version of the reads: the one azure-mgmt-compute 39.0.0 sends for these operations.
-API_VERSION = '2026-04-01'
-
 # LRO polling when ARM sends no Retry-After (it usually does; that value wins).
 DEFAULT_POLL_SECONDS = 15
 
@@ -88,48 +85,17 @@ class ComputeClient(object):
             from azure.core.pipeline.transport import RequestsTransport
             options['transport'] = RequestsTransport(**options)
         self._options = options
-        self._arm = _read_pipeline(credential, cloud, user_agent, self._on_response, options)
         self._sdk = None
 
     @property
     def _compute(self):
-        """azure-mgmt-compute's client, only for the LRO of performMaintenance.
-
-        Its import costs about 0.3 s (a third of a module run), so reads do not use it: they are plain GETs
-        through the same azure-core pipeline (retries, Retry-After, ARM's token challenge) the SDK would build.
-        """
+        """The run's one ComputeManagementClient, built on first use (after argument checks and credentials)."""
         if self._sdk is None:
             from azure.mgmt.compute import ComputeManagementClient
             self._sdk = ComputeManagementClient(
                 self._credential, self._subscription_id, base_url=self._base_url, credential_scopes=[self._scope],
                 user_agent=self._user_agent, raw_response_hook=self._on_response, **self._options)
         return self._sdk
-
-    def _url(self, ref, *parts):
-        path = '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets/%s' % (
-            _quote(self._subscription_id), _quote(ref.resource_group), _quote(ref.name))
-        return self._base_url + path + ''.join('/' + _quote(p) for p in parts)
-
-    def _get(self, url, params=None):
-        """One GET; the JSON body (ARM's wire shape). Errors raise as the SDK's would (404: ResourceNotFoundError)."""
-        from azure.core.rest import HttpRequest
-        from azure.core import exceptions as core_errors
-        query = {} if 'api-version=' in url else {'api-version': API_VERSION}
-        query.update(params or {})
-        response = self._arm.send_request(HttpRequest('GET', url, params=query))
-        if response.status_code != 200:
-            core_errors.map_error(status_code=response.status_code, response=response, error_map={
-                401: core_errors.ClientAuthenticationError, 404: core_errors.ResourceNotFoundError,
-                409: core_errors.ResourceExistsError, 304: core_errors.ResourceNotModifiedError})
-            raise core_errors.HttpResponseError(response=response)
-        return response.json()
-
-    def _pages(self, url, params=None):
-        """The ``value`` lists of a paged ARM list, one request per page, following ``nextLink``."""
-        while url:
-            body = self._get(url, params)
-            yield body.get('value') or []
-            url, params = body.get('nextLink'), None
 
     # -- accounting -------------------------------------------------------------------------------
     def _on_response(self, pipeline_response):
@@ -150,7 +116,7 @@ class ComputeClient(object):
     # -- scale set --------------------------------------------------------------------------------
     def get_scale_set(self, ref):
         try:
-            return self._get(self._url(ref))
+            return self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
         except Exception as exc:
             raise self._fail(exc, 'read {target}', ref)
 
@@ -162,7 +128,7 @@ class ComputeClient(object):
         """
         from azure.core.exceptions import ResourceNotFoundError
         try:
-            return self._get(self._url(ref, 'rollingUpgrades', 'latest'))
+            return self._compute.virtual_machine_scale_set_rolling_upgrades.get_latest(ref.resource_group, ref.name).as_dict()
         except ResourceNotFoundError:
             self.get_scale_set(ref)
             return None
@@ -173,9 +139,10 @@ class ComputeClient(object):
         """OS upgrade history newest first; stops paging once ``max_items`` are in hand."""
         items = []
         try:
-            for page in self._pages(self._url(ref, 'osUpgradeHistory')):
+            pager = self._compute.virtual_machine_scale_sets.get_os_upgrade_history(ref.resource_group, ref.name)
+            for page in pager.by_page():  # pages are fetched lazily: stopping early saves the later ones
                 for item in page:
-                    items.append(item)
+                    items.append(item.as_dict())
                     if max_items and len(items) >= max_items:
                         return items
         except Exception as exc:
@@ -186,13 +153,15 @@ class ComputeClient(object):
     def list_instances(self, ref, expand='instanceView'):
         """Every VM of the scale set with its instance view: one request per page of the VM list."""
         try:
-            return [vm for page in self._pages(self._url(ref, 'virtualMachines'), {'$expand': expand}) for vm in page]
+            pager = self._compute.virtual_machine_scale_set_vms.list(ref.resource_group, ref.name, expand=expand)
+            return [vm.as_dict() for vm in pager]
         except Exception as exc:
             raise self._fail(exc, 'list the instances of {target}', ref)
 
     def get_instance(self, ref, instance_id, expand='instanceView'):
         """One VM with its instance view in one request (the VM, unlike /instanceView, carries its zone)."""
-        return self._get(self._url(ref, 'virtualMachines', str(instance_id)), {'$expand': expand})
+        return self._compute.virtual_machine_scale_set_vms.get(ref.resource_group, ref.name, str(instance_id),
+                                                               expand=expand).as_dict()
 
     def get_instances(self, ref, instance_ids):
         """Named instances, up to INSTANCE_READ_WORKERS at once; every unknown id is named in one error.
@@ -352,32 +321,6 @@ def _poller_status(poller):
         return poller.status()
     except Exception:
         return None
-
-
-def _quote(part):
-    from urllib.parse import quote
-    return quote(str(part), safe='')
-
-
-def _read_pipeline(credential, cloud, user_agent, hook, options):
-    """An azure-core pipeline for ARM GETs with the policies ComputeManagementClient would use."""
-    from azure.core.pipeline import policies
-    from azure.mgmt.core import ARMPipelineClient
-    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
-    chain = [
-        policies.RequestIdPolicy(**options),
-        policies.HeadersPolicy(**options),
-        policies.UserAgentPolicy(user_agent=user_agent, **options),
-        policies.ProxyPolicy(**options),
-        policies.ContentDecodePolicy(**options),
-        policies.RedirectPolicy(**options),
-        policies.RetryPolicy(**options),
-        ARMChallengeAuthenticationPolicy(credential, cloud.scope),
-        policies.CustomHookPolicy(raw_response_hook=hook),
-        policies.SensitiveHeaderCleanupPolicy(**options),
-        ARMHttpLoggingPolicy(**options),
-    ]
-    return ARMPipelineClient(base_url=cloud.resource_manager, policies=chain, **options)
 
 
 def describe_ids(instance_ids):

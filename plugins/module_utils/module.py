@@ -85,7 +85,7 @@ class AzureVmssModule(AnsibleModule):
         return self._client
 
     def _make_client(self):
-        # Only looked up, not imported: reads never load azure-mgmt-compute (about 0.3 s), see client.py.
+        # Only looked up here; client.py imports them when the client is built, after the arguments are checked.
         from importlib.util import find_spec
         for package, module_name in (('azure-mgmt-compute', 'azure.mgmt.compute'), ('azure-identity', 'azure.identity')):
             try:
