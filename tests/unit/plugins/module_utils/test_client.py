@@ -221,7 +221,6 @@ def test_reads_go_through_azure_mgmt_compute_and_follow_next_link():
     assert all('azsdk-python-mgmt-compute' in r['headers']['User-Agent'] for r in arm.requests)
 
 
-
 def test_many_named_instances_are_read_ten_at_once():
     import threading
     import time
