@@ -113,3 +113,14 @@ options:
 requirements:
   - jmespath
 '''
+
+    # The three info modules: they only read.
+    INFO_ATTRIBUTES = r'''
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is no difference to show.
+'''

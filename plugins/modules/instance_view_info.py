@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
   - azure_vmss.maintenance.azure.query
+  - azure_vmss.maintenance.azure.info_attributes
 options:
   instance_ids:
     description:
@@ -37,13 +38,6 @@ options:
       - Each id may appear once. When not set, every instance of the scale set is read.
     type: list
     elements: str
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no difference to show.
 '''
 
 EXAMPLES = r'''

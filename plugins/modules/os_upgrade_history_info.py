@@ -22,19 +22,13 @@ extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
   - azure_vmss.maintenance.azure.query
+  - azure_vmss.maintenance.azure.info_attributes
 options:
   max_items:
     description:
       - Return at most this many entries (the newest ones) and stop paging once they are in hand.
       - Must be greater than 0. When not set, every page is read.
     type: int
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no difference to show.
 '''
 
 EXAMPLES = r'''

@@ -22,13 +22,7 @@ extends_documentation_fragment:
   - azure_vmss.maintenance.azure
   - azure_vmss.maintenance.azure.scale_set
   - azure_vmss.maintenance.azure.query
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no difference to show.
+  - azure_vmss.maintenance.azure.info_attributes
 '''
 
 EXAMPLES = r'''
