@@ -16,12 +16,9 @@ import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
-from ansible.module_utils import basic  # noqa: E402
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
     instance_view_info, os_upgrade_history_info, perform_maintenance, rolling_upgrade_info)
-from .module_utils.fake_arm import FakeArm  # noqa: E402
+from .module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 SECRET = 's3cret-value-bad-input'
@@ -100,26 +97,12 @@ def test_bad_input_fails_before_any_request(monkeypatch, capsys, module_name, ba
     module, base = MODULES[module_name]
     arm = FakeArm()
     credential = CountingCredential()
-    from azure.core.pipeline.transport import RequestsTransport
-
-    class FakeTransportClient(client_module.ComputeClient):
-        def __init__(self, *a, **kw):
-            kw['transport'] = RequestsTransport(session=arm.session(), session_owner=False)
-            super(FakeTransportClient, self).__init__(*a, **kw)
-
-    monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
-    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: credential)
     monkeypatch.delenv('AZURE_SUBSCRIPTION_ID', raising=False)
     args = dict(AUTH, resource_group='rg-web', name='vmss-web')
     args.update(base)
     args.update(bad)
     args = dict((k, v) for k, v in args.items() if v is not None)
-    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8'))
-    if hasattr(basic, '_ANSIBLE_PROFILE'):
-        monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
-    with pytest.raises(SystemExit):
-        module.main()
-    result = json.loads(capsys.readouterr().out)
+    result = run_module_main(monkeypatch, capsys, module, args, arm, credential=credential)
 
     assert result.get('failed') is True, result
     assert re.search(r'(?<![A-Za-z_])%s(?![A-Za-z_])' % re.escape(expect), result['msg']), result['msg']

@@ -94,3 +94,34 @@ class FakeArm(object):
         kwargs.setdefault('retry_backoff_factor', 0)
         return ComputeClient(credential or FakeCredential(), SUB, CLOUD, auth_description='module parameters',
                              transport=transport, **kwargs)
+
+
+def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=None, check_mode=False):
+    """Run ``module.main()`` with ``module_args`` over ``arm``; the module's JSON result as a dict.
+
+    Only the azure-identity credential and the HTTP transport are replaced; AnsibleModule, our client
+    and azure-mgmt-compute run as they would for a user.
+    """
+    from ansible.module_utils import basic
+    from azure.core.pipeline.transport import RequestsTransport
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module
+    import pytest
+
+    class FakeTransportClient(client_module.ComputeClient):
+        def __init__(self, *a, **kw):
+            kw['transport'] = RequestsTransport(session=arm.session(), session_owner=False)
+            kw['retry_backoff_factor'] = 0
+            super(FakeTransportClient, self).__init__(*a, **kw)
+
+    credential = credential or FakeCredential()
+    monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
+    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: credential)
+    full = dict(module_args)
+    if check_mode:
+        full['_ansible_check_mode'] = True
+    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': full}).encode('utf-8'))
+    if hasattr(basic, '_ANSIBLE_PROFILE'):
+        monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
+    with pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)

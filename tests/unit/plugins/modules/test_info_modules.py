@@ -13,12 +13,9 @@ import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
-from ansible.module_utils import basic  # noqa: E402
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
     instance_view_info, os_upgrade_history_info, rolling_upgrade_info)
-from ..module_utils.fake_arm import FakeArm, FakeCredential  # noqa: E402
+from ..module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB
@@ -35,26 +32,7 @@ def run(monkeypatch, capsys):
 
     def _run(module, args, arm=None, check_mode=False):
         arm = arm or FakeArm()
-        from azure.core.pipeline.transport import RequestsTransport
-
-        class FakeTransportClient(client_module.ComputeClient):
-            def __init__(self, *a, **kw):
-                kw['transport'] = RequestsTransport(session=arm.session(), session_owner=False)
-                kw['retry_backoff_factor'] = 0
-                super(FakeTransportClient, self).__init__(*a, **kw)
-
-        monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
-        monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: FakeCredential())
-        full = dict(args)
-        if check_mode:
-            full['_ansible_check_mode'] = True
-        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': full}).encode('utf-8'))
-        if hasattr(basic, '_ANSIBLE_PROFILE'):
-            monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
-        with pytest.raises(SystemExit):
-            module.main()
-        out = capsys.readouterr().out
-        return json.loads(out), arm
+        return run_module_main(monkeypatch, capsys, module, args, arm, check_mode=check_mode), arm
 
     return _run
 

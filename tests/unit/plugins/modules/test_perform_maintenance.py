@@ -8,17 +8,12 @@ non-empty ``instanceIds`` list (Azure would maintain every instance).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-
 import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
-from ansible.module_utils import basic  # noqa: E402
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.modules import perform_maintenance  # noqa: E402
-from ..module_utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
+from ..module_utils.fake_arm import FakeArm, RM, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB
@@ -47,26 +42,9 @@ def run(monkeypatch, capsys, arm):
     """run(args, check_mode=False) -> result dict of perform_maintenance.main() over the fake ARM."""
 
     def _run(module_args, check_mode=False):
-        from azure.core.pipeline.transport import RequestsTransport
-
-        class FakeTransportClient(client_module.ComputeClient):
-            def __init__(self, *a, **kw):
-                kw['transport'] = RequestsTransport(session=arm.session(), session_owner=False)
-                kw['retry_backoff_factor'] = 0
-                super(FakeTransportClient, self).__init__(*a, **kw)
-
-        monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
-        monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: FakeCredential())
         full = dict(AUTH, resource_group='rg-web', name='vmss-web')
         full.update(module_args)
-        if check_mode:
-            full['_ansible_check_mode'] = True
-        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': full}).encode('utf-8'))
-        if hasattr(basic, '_ANSIBLE_PROFILE'):
-            monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
-        with pytest.raises(SystemExit):
-            perform_maintenance.main()
-        result = json.loads(capsys.readouterr().out)
+        result = run_module_main(monkeypatch, capsys, perform_maintenance, full, arm, check_mode=check_mode)
         assert set(result.pop('invocation')) == {'module_args'}
         assert result.get('failed', True) is True
         assert not RESERVED & set(result), 'reserved keys returned: %s' % (RESERVED & set(result))
