@@ -267,7 +267,8 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     """Geometry of the HTML report's inline SVG: one lane per batch (a bar from its start to its end) above a
     step line of the fleet's unhealthy count, both against the run's time.
 
-    Returns ``width``, ``height``, ``ticks`` (x, label), ``lanes`` (y, label, bar x/width, outcome, title),
+    Returns ``width``, ``height``, ``ticks`` (x, label), ``lanes`` (y, label, bar x/width, outcome, title, the
+    instance ids and where they go),
     ``chart_top``/``chart_bottom``, ``levels`` (y, label) and ``points`` (the polyline, ``"x,y x,y ..."``)
     with ``dots`` (x, y, title) at each reading.
     """
@@ -286,10 +287,14 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
         begin = _seconds_between(start, record.get('started')) or 0.0
         finish = _seconds_between(start, record.get('finished'))
         finish = begin if finish is None else finish
+        bar_x, bar_width = x_of(begin), max(2.0, round(x_of(finish) - x_of(begin), 1))
+        ids = _ids(record['instance_ids'], 40)
+        # The ids after the bar, or before it when the bar ends too close to the right edge.
+        after = bar_x + bar_width + 8 + 7 * len(ids) <= width - right
         lanes.append(dict(
-            y=top + index * lane, label='batch %s' % record['number'], x=x_of(begin),
-            width=max(2.0, round(x_of(finish) - x_of(begin), 1)), outcome=record['outcome'],
-            css=record['outcome'].split(' ')[0],
+            y=top + index * lane, label='batch %s' % record['number'], x=bar_x, width=bar_width,
+            outcome=record['outcome'], css=record['outcome'].split(' ')[0], ids=ids,
+            ids_x=round(bar_x + bar_width + 6, 1) if after else round(bar_x - 6, 1), ids_anchor='start' if after else 'end',
             title='batch %s: %s, %s' % (record['number'], ', '.join(record['instance_ids']), record['outcome'])))
     chart_top = top + max(1, len(batches)) * lane + 24
     chart_bottom = chart_top + chart
