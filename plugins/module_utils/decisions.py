@@ -204,4 +204,3 @@ def final_message(report):
     return text + (' Maintained: %d instance(s) (%s); left to do: %s. Run the role again to continue with what '
                    'is left.' % (report['totals']['maintained'], _ids(maintained_ids(report['batches'])),
                                  _ids(report.get('remaining_instance_ids') or [])))
-

@@ -213,8 +213,8 @@ def batch_line(record, batches_planned):
     head = 'Batch %s/%s %s - %d instance%s (' % (
         record['number'], batches_planned, 'done' if record['outcome'] == HEALTHY else 'stopped',
         len(record['instance_ids']), '' if len(record['instance_ids']) == 1 else 's')
-    tail = '), %s min, %s, fleet unhealthy %s' % ('?' if minutes is None else minutes, record['outcome'],
-                                                   _fleet_text(record))
+    tail = '), %s min, %s, fleet unhealthy %s' % (
+        '?' if minutes is None else minutes, record['outcome'], _fleet_text(record))
     return head + _ids(record['instance_ids'], max(12, LINE_WIDTH - len(head) - len(tail))) + tail
 
 
