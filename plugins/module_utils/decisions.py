@@ -82,8 +82,8 @@ def rolling_upgrade_refusal(rolling_upgrade, allow_during_rolling_upgrade=False)
         return ''
     status = (rolling_upgrade.get('rolling_upgrade') or {}).get('running_status') or {}
     return ('a rolling upgrade of the scale set is %s (started %s); wait for it to end or set '
-            'safe_maintenance_allow_during_rolling_upgrade.' % (status.get('code') or 'running',
-                                                                 status.get('start_time') or '?'))
+            'safe_maintenance_allow_during_rolling_upgrade.'
+            % (status.get('code') or 'running', status.get('start_time') or '?'))
 
 
 def os_upgrade_refusal(os_upgrades, fail_on_faulted_os_upgrade=True):
