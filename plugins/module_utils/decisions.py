@@ -188,7 +188,8 @@ def after_batch_refusal(records, max_unhealthy_upgraded_instance_percent, health
         return ''
     return ('after batch %s, %d of %d maintained instances are still unhealthy (%s) after %s s, more than '
             'max_unhealthy_upgraded_instance_percent %d%%.' % (
-                last['number'], len(stuck), len(done), _ids(stuck), health_timeout, limit))
+                last['number'], len(stuck), len(done), _ids(sorted(stuck, key=instance_sort_key)), health_timeout,
+                limit))
 
 
 def final_message(report):

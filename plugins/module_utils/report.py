@@ -325,7 +325,7 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     ticks = [dict(x=x_of(s), label=('%d:%02d' % divmod(int(s), 60)) if span < 3600 else
                   (start + datetime.timedelta(seconds=s)).strftime('%H:%M'))
              for s in range(0, int(span) + 1, step)]
-    levels = sorted(set([0, peak] + ([peak // 2] if peak > 2 else [])))
+    levels = list(range(peak + 1)) if peak <= 5 else [0, peak // 2, peak]
     return dict(width=width, height=chart_bottom + 34, left=left, right=width - right, top=top, ticks=ticks,
                 lanes=lanes, chart_top=chart_top, chart_bottom=chart_bottom, fleet_size=fleet_size,
                 levels=[dict(y=y_of(level), label=str(level)) for level in levels],

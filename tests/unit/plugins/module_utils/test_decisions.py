@@ -189,3 +189,8 @@ def test_final_message():
         batches=[record(1, ['0', '5']), record(2, ['1', '2'], ['1'])], totals=dict(maintained=4)))
     assert stopped == ('Maintenance of vmss stopped: after batch 2, too many. Maintained: 4 instance(s) (0, 5, 1, 2); '
                        'left to do: 3, 4. Run the role again to continue with what is left.')
+
+
+def test_after_batch_refusal_names_the_unhealthy_in_id_order():
+    records = [record(1, ['10', '2'], ['10']), record(2, ['9', '3'], ['9'])]
+    assert '(9, 10)' in decisions.after_batch_refusal(records, 20, 60)

@@ -156,3 +156,10 @@ def test_timeline_geometry():
 def test_timeline_without_batches():
     empty = report.report_timeline(report.maintenance_report([], 'rg', 'vmss', True, at(0), at(3), POLICY, plan=PLAN))
     assert empty['lanes'] == [] and empty['points'] == '' and empty['ticks'][0]['label'] == '0:00'
+
+
+def test_timeline_levels_are_whole_instances():
+    result = run()
+    assert [level['label'] for level in report.report_timeline(result)['levels']] == ['0', '1']
+    many = dict(result, fleet_health=[dict(result['fleet_health'][0], unhealthy=9)])
+    assert [level['label'] for level in report.report_timeline(many)['levels']] == ['0', '4', '9']
