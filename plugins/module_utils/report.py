@@ -227,10 +227,13 @@ def report_lines(report, files=None):
     """The closing summary: how the run ended, a table of the batches, the totals, what is left, the files."""
     totals = report['totals']
     minutes = _minutes(report.get('started'), report.get('finished'))
-    state = 'check mode' if report['check_mode'] else 'stopped' if report['aborted'] else 'finished'
-    lines = ['Run %s - %d of %d eligible maintained, %d of %d batches healthy, %s min' % (
-        state, totals['maintained'], totals['eligible'], totals['batches_done'], totals['batches_planned'],
-        '?' if minutes is None else minutes)]
+    if report['check_mode']:
+        lines = ['Check mode - %d batches planned for %d eligible instances, nothing changed' % (
+            totals['batches_planned'], totals['eligible'])]
+    else:
+        lines = ['Run %s - %d of %d eligible maintained, %d of %d batches healthy, %s min' % (
+            'stopped' if report['aborted'] else 'finished', totals['maintained'], totals['eligible'],
+            totals['batches_done'], totals['batches_planned'], '?' if minutes is None else minutes)]
     if report['batches']:
         lines += _table(['batch', 'zone', 'started', 'minutes', 'outcome', 'fleet unhealthy', 'instances'], [
             [r['number'], r['zone'] if r.get('zone') is not None else '-', _clock(r.get('started')),

@@ -163,3 +163,12 @@ def test_timeline_levels_are_whole_instances():
     assert [level['label'] for level in report.report_timeline(result)['levels']] == ['0', '1']
     many = dict(result, fleet_health=[dict(result['fleet_health'][0], unhealthy=9)])
     assert [level['label'] for level in report.report_timeline(many)['levels']] == ['0', '4', '9']
+
+
+def test_summary_in_check_mode():
+    planned = report.maintenance_report([], 'rg', 'vmss', True, at(0), at(3), POLICY, plan=PLAN, fleet=FLEET)
+    lines = report.report_lines(planned, ['/tmp/r.json'])
+    assert lines == ['Check mode - 2 batches planned for 4 eligible instances, nothing changed',
+                     'Instances - 6 in all, 0 unhealthy after, 1 skipped, 1 already maintained',
+                     'Report written to /tmp/r.json']
+    assert [i['outcome'] for i in planned['instances']] == ['planned'] * 4 + ['skipped', 'already_maintained']
