@@ -26,21 +26,21 @@ def connection(sim, req):
 def log_get(sim, req):
     since = int(req.query.get("since", 0) or 0)
     with sim.lock:
-        entries = sim.requests.since(since, req.query.get("route"))
-        return Resp(200, {"entries": entries, "last_seq": sim.requests.seq})
+        entries = sim.request_log.since(since, req.query.get("route"))
+        return Resp(200, {"entries": entries, "last_seq": sim.request_log.seq})
 
 
 def log_delete(sim, req):
     with sim.lock:
-        sim.requests.entries = []
-    return Resp(200, {"last_seq": sim.requests.seq})
+        sim.request_log.entries = []
+    return Resp(200, {"last_seq": sim.request_log.seq})
 
 
 def counters(sim, req):
     with sim.lock:
         if req.method == "DELETE":
-            sim.requests.counts = {}
-        return Resp(200, sim.requests.counters())
+            sim.request_log.counts = {}
+        return Resp(200, sim.request_log.counters())
 
 
 def reset(sim, req):

@@ -47,7 +47,7 @@ class Simulator:
         self.log_file = log_file
         self.rand = random.Random(seed)
         self.lock = threading.RLock()
-        self.requests = RequestLog(self.lock, log_file)
+        self.request_log = RequestLog(self.lock, log_file)
         self.token_secret = secrets.token_bytes(32)
         self._server = None
         self._thread = None
@@ -102,7 +102,7 @@ class Simulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        self.requests.close()
+        self.request_log.close()
         if self._own_state_dir and self.cleanup:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -143,7 +143,7 @@ class Simulator:
                 st.tokens = {t: r for t, r in old.tokens.items() if r["principal"] in st.principals}
                 st.refresh_tokens = {t: p for t, p in old.refresh_tokens.items() if p in st.principals}
             self.state = st
-            self.requests.clear()
+            self.request_log.clear()
         return st
 
     # -- connection facts ------------------------------------------------------------------
@@ -223,19 +223,19 @@ class Simulator:
     @property
     def log(self):
         with self.lock:
-            return list(self.requests.entries)
+            return list(self.request_log.entries)
 
     def log_since(self, seq=0):
-        return self.requests.since(seq)
+        return self.request_log.since(seq)
 
     @property
     def last_seq(self):
-        return self.requests.seq
+        return self.request_log.seq
 
     @property
     def counters(self):
         with self.lock:
-            return self.requests.counters()
+            return self.request_log.counters()
 
     def reset(self):
         self.reset_state()
@@ -283,4 +283,4 @@ class Simulator:
         which other hosts a client tried to reach; nothing was sent to them."""
         req = Request(method, "", {}, b"", None, target, "proxy", None)
         req.route = "proxy_refused"
-        self.requests.record(req, Resp(403, {"error": why}), 0.0)
+        self.request_log.record(req, Resp(403, {"error": why}), 0.0)

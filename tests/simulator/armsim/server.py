@@ -64,7 +64,7 @@ def handle(sim, h):
             resp = cloud_error(500, "InternalServerError", "Simulator error: %r" % (exc,))
     # record before answering, so a client that reads the log right after its response sees it
     # (latency_ms is the server-side handling time, injected delays included)
-    sim.requests.record(req, resp, (time.perf_counter() - t_start) * 1000.0)
+    sim.request_log.record(req, resp, (time.perf_counter() - t_start) * 1000.0)
     if resp.drop:
         h.close_connection = True
         try:
