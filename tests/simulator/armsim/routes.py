@@ -105,7 +105,7 @@ ROUTES = [
           scope="scale_set", action=_A + "/performMaintenance/action", policy="update"),
     Route("POST", VMSS_VM + "/performMaintenance", "vm_perform_maintenance", lro.vm_perform_maintenance,
           scope="scale_set_vm", action=_A + "/virtualMachines/performMaintenance/action", policy="update"),
-    # -- control API (paths as normalised by match(): lower case, no trailing "/")
+    # -- control API (matched against control_path(): lower case, no trailing "/")
     Route("*", "/_sim", "control", control.health, kind="control"),
     Route("*", "/_sim/health", "control", control.health, kind="control"),
     Route("*", "/_sim/ping", "control", control.health, kind="control"),
