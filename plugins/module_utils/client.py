@@ -10,22 +10,16 @@ only AzureVmssError, already worded for the user. SDK types never leave this fil
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import math
 import threading
 import time
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact, translate
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 
-# Named instances are read one request each, this many at once. For more than this many, the scale
-# set's capacity decides: one GET per instance, or the VM list, whichever takes fewer requests.
-INSTANCE_READ_POOL = 5
-# A batch of many named instances (up to planning.NAMED_GET_MAX) is read this many at once: the size of
-# requests' connection pool. 200 GETs with 100 ms round trips take 2 s instead of 4.
+# Named instances read by GET (read_cost decides when) go this many at once: the size of requests'
+# connection pool. 200 GETs with 100 ms round trips take 2 s instead of 4.
 INSTANCE_READ_WORKERS = 10
-# ARM does not document the VM list's page size; 100 is what it has been seen to send (and what the
-# simulator uses). Only the choice between GETs and the list depends on it, never correctness.
-VM_LIST_PAGE_SIZE = 100
 
 # azure-core's RetryPolicy honours Retry-After on 429 and 5xx; allow a few more status retries than
 # its default 3 so a short throttling storm is ridden out rather than failed.
@@ -201,21 +195,17 @@ class ComputeClient(object):
         return [vm for _iid, vm, _exc in outcomes]
 
     def read_instances(self, ref, instance_ids=None):
-        """The instances' views in the fewest requests.
+        """The instances' views in the fewest requests, as read_cost decides.
 
-        All instances: the VM list, one request per page. Up to INSTANCE_READ_POOL named ones: one GET
-        each, in parallel. More: one GET of the scale set for its capacity, then GETs if there are fewer
-        of them than pages of the VM list or if they spare the list's scarce rate budget
-        (planning.read_named_by_get), else the list (keeping only the named instances).
+        All instances: the VM list, one request per page. A few named ones: one GET each, in parallel. More:
+        one GET of the scale set for its capacity, then GETs or the list (keeping only the named instances).
         """
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import read_named_by_get
         if not instance_ids:
             return self.list_instances(ref)
-        if len(instance_ids) <= INSTANCE_READ_POOL:
-            return self.get_instances(ref, instance_ids)
-        capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
-        pages = int(math.ceil(capacity / float(VM_LIST_PAGE_SIZE)))
-        if len(instance_ids) < pages or read_named_by_get(len(instance_ids), capacity, VM_LIST_PAGE_SIZE):
+        capacity = 0
+        if read_cost.needs_capacity(len(instance_ids)):
+            capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
+        if read_cost.read_named_by_get(len(instance_ids), capacity):
             return self.get_instances(ref, instance_ids)
         by_id = dict((str(vm.get('instanceId')), vm) for vm in self.list_instances(ref))
         missing = [iid for iid in instance_ids if iid not in by_id]
