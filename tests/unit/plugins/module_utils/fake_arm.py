@@ -19,6 +19,15 @@ SUB = '00000000-0000-0000-0000-000000000001'
 VMSS_PATH = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web' % SUB
 
 
+def scale_set_body(path=VMSS_PATH, mode='Uniform', capacity=None):
+    """A scale set's GET answer, as much as the client reads of it: id, orchestration mode, capacity."""
+    body = {'id': path, 'name': path.rsplit('/', 1)[1], 'location': 'westeurope',
+            'properties': {'orchestrationMode': mode}}
+    if capacity is not None:
+        body['sku'] = {'name': 'Standard_D2s_v5', 'capacity': capacity}
+    return body
+
+
 class FakeCredential(object):
     def __init__(self, error=None):
         self.error = error
@@ -40,6 +49,10 @@ class FakeArm(object):
     def on(self, method, path, status=200, body=None, headers=None, times=None):
         self.routes.append(dict(method=method, path=path, status=status, body=body, headers=headers or {}, times=times))
         return self
+
+    def scale_set(self, path=VMSS_PATH, mode='Uniform', capacity=None):
+        """Answer the scale-set GET every instance read and maintenance starts with."""
+        return self.on('GET', path, body=scale_set_body(path, mode, capacity))
 
     def answer(self, request):
         from urllib.parse import urlsplit
