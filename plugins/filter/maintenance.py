@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py."""
+"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py and read_cost.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning, read_cost
 
 
 def _checked(function):
@@ -45,7 +45,7 @@ def role_variable_problems(variables):
 
 
 def health_poll_interval(batch_instances, fleet_size, minimum=5):
-    return planning.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
+    return read_cost.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
 
 
 def describe_batch(batch):

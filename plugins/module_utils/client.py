@@ -10,10 +10,10 @@ only AzureVmssError, already worded for the user. SDK types never leave this fil
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import math
 import threading
 import time
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import (
     AzureVmssError, NotAvailableError, redact, translate)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestration import (
@@ -21,15 +21,9 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestrati
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.pacing import retry_after_seconds
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 
-# Named instances are read one request each, this many at once. For more than this many, the scale
-# set's capacity decides: one GET per instance, or the VM list, whichever takes fewer requests.
-INSTANCE_READ_POOL = 5
-# A batch of many named instances (up to planning.NAMED_GET_MAX) is read this many at once: the size of
-# requests' connection pool. 200 GETs with 100 ms round trips take 2 s instead of 4.
+# Named instances read by GET (read_cost decides when) go this many at once: the size of requests'
+# connection pool. 200 GETs with 100 ms round trips take 2 s instead of 4.
 INSTANCE_READ_WORKERS = 10
-# ARM does not document the VM list's page size; 100 is what it has been seen to send (and what the
-# simulator uses). Only the choice between GETs and the list depends on it, never correctness.
-VM_LIST_PAGE_SIZE = 100
 
 # azure-core's RetryPolicy honours Retry-After on 429 and 5xx; allow a few more status retries than
 # its default 3 so a short throttling storm is ridden out rather than failed.
@@ -264,22 +258,20 @@ class ComputeClient(object):
         return [vm for _iid, vm, _exc in outcomes]
 
     def named_by_get(self, ref, count):
-        """Whether ``count`` named instances take fewer requests, or less of the scarce list budget, read one
-        GET each than by the VM list (planning.read_named_by_get); the capacity is the scale-set GET's."""
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import read_named_by_get
-        if count <= INSTANCE_READ_POOL:
-            return True
-        capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
-        pages = int(math.ceil(capacity / float(VM_LIST_PAGE_SIZE)))
-        return count < pages or read_named_by_get(count, capacity, VM_LIST_PAGE_SIZE)
+        """Whether ``count`` named instances are read one GET each rather than from the VM list, as read_cost
+        decides; the capacity, when the choice needs it, comes from the run's scale-set GET."""
+        capacity = 0
+        if read_cost.needs_capacity(count):
+            capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
+        return read_cost.read_named_by_get(count, capacity)
 
     def read_instances(self, ref, instance_ids=None):
         """The instances' views in the fewest requests, through the APIs of the scale set's mode.
 
         First the scale set's GET (once per run), for its orchestration mode. Flexible: flexible.read_vms.
         Uniform, all instances: the VM list, one request per page. Named ones: one GET each, in parallel,
-        up to INSTANCE_READ_POOL or while named_by_get says so, else the list (keeping only the named ones).
-        Ids that cannot name instances of the mode fail before any instance is read.
+        while named_by_get says so, else the list (keeping only the named instances). Ids that cannot name
+        instances of the mode fail before any instance is read.
         """
         mode = self.orchestration_mode(ref)
         problem = ids_for_mode_error(instance_ids or [], mode, ref)

@@ -9,39 +9,22 @@ Pure functions only; no Azure imports, so modules can shape results without payi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-# Keys whose values are user data: their own keys must reach the user exactly as they wrote them.
-USER_DATA_KEYS = frozenset(['tags'])
-
-_WORD_BOUNDARY = re.compile(r'(.)([A-Z][a-z]+)')
-_LOWER_UPPER = re.compile(r'([a-z0-9])([A-Z])')
-
-
-def camel_to_snake(name):
-    """``isCustomerInitiatedMaintenanceAllowed`` -> ``is_customer_initiated_maintenance_allowed``.
-
-    Runs of capitals stay one word (``HTTPSPort`` -> ``https_port``, ``vmId`` -> ``vm_id``).
-    """
-    if not isinstance(name, str):
-        return name
-    partial = _WORD_BOUNDARY.sub(r'\1_\2', name)
-    return _LOWER_UPPER.sub(r'\1_\2', partial).lower()
+# Keys whose values are user data: their own keys must reach the user exactly as they wrote them. ARM has them
+# only at the top level of a resource, which is the only level ansible-core's ignore_list applies to: so shape
+# each resource on its own (a list of resources item by item), never a structure that nests resources.
+USER_DATA_KEYS = ('tags',)
 
 
 def snake_dict(data, user_data_keys=USER_DATA_KEYS):
-    """Convert dict keys to snake_case recursively (through lists too).
+    """ARM's camelCase keys to snake_case, recursively (``vmId`` -> ``vm_id``, ``HTTPSPort`` -> ``https_port``).
 
-    Values under ``user_data_keys`` (matched on the wire name) are copied untouched.
+    ansible-core's converter (the one amazon.aws and others use); a list is converted item by item, with each
+    item's ``user_data_keys`` (on the wire name) left untouched; anything else is returned as it is.
     """
     if isinstance(data, dict):
-        converted = {}
-        for key, value in data.items():
-            if key in user_data_keys:
-                converted[camel_to_snake(key)] = value
-            else:
-                converted[camel_to_snake(key)] = snake_dict(value, user_data_keys)
-        return converted
+        return camel_dict_to_snake_dict(data, ignore_list=tuple(user_data_keys))
     if isinstance(data, list):
         return [snake_dict(item, user_data_keys) for item in data]
     return data

@@ -501,8 +501,8 @@ def bench_install(tools, args):
 # ------------------------------------------------------------------------------------------------ 4./5. maintenance
 def auto_poll_interval(batch, fleet):
     sys.path.insert(0, tools_coll_root[0])
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning
-    return planning.poll_interval(batch, fleet)
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
+    return read_cost.poll_interval(batch, fleet)
 
 
 tools_coll_root = [None]
@@ -526,7 +526,7 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick):
         batch = 10 if quick else max(1, size * batch_pct // 100)
         auto = auto_poll_interval(batch, size)
         # The role's pace is in wall-clock seconds and must not know it talks to a simulator: we pass the
-        # value its automatic pace picks (planning.poll_interval), compressed like everything else.
+        # value its automatic pace picks (read_cost.poll_interval), compressed like everything else.
         poll = max(1, int(math.ceil(auto * time_scale))) if time_scale < 1 else 0
         extra_vars["safe_maintenance_poll_interval"] = poll
         vars_file = os.path.join(workdir, "maintenance-vars-%d.json" % size)

@@ -105,24 +105,6 @@ def test_batch_recovered():
     assert not planning.batch_recovered([])
 
 
-def test_named_reads_spare_the_high_cost_list_budget():
-    assert planning.read_named_by_get(5, 1000)
-    assert not planning.read_named_by_get(20, 100), 'one page: one request, one high-cost token'
-    assert planning.read_named_by_get(200, 1000), '10 high-cost tokens of 10 a minute cost more than 200 of 1,500'
-    assert not planning.read_named_by_get(201, 1000), 'more than one poll should take of ARM read bucket'
-    assert planning.read_named_by_get(150, 200), '150 of 1,500 GETs a minute, 2 of 10 list pages a minute'
-
-
-def test_poll_interval_stays_inside_compute_refill_rates():
-    assert planning.poll_interval(2, 12) == 5
-    # a 200-instance batch of 1,000 is polled by GET (200 of ARM's 25 reads a second), not by 10 list pages
-    assert planning.poll_interval(200, 1000) == 8
-    assert planning.poll_interval(201, 1000) == 60
-    assert planning.poll_interval(20, 100) == 6
-    assert planning.poll_interval(10, 50) == 6
-    assert planning.poll_interval(1, 1, minimum=1) == 5
-
-
 VALID_VARIABLES = {
     'safe_maintenance_resource_group': 'rg', 'safe_maintenance_scale_set': 'vmss',
     'safe_maintenance_max_batch_instance_percent': 20, 'safe_maintenance_max_unhealthy_instance_percent': '20',

@@ -6,7 +6,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import (
-    camel_to_snake, flatten_properties, shape_resource, snake_dict, status_suffix)
+    flatten_properties, shape_resource, snake_dict, status_suffix)
 
 
 @pytest.mark.parametrize('wire, snake', [
@@ -22,8 +22,8 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results imp
     ('code', 'code'),
     ('already_snake', 'already_snake'),
 ])
-def test_camel_to_snake(wire, snake):
-    assert camel_to_snake(wire) == snake
+def test_snake_dict_key_names(wire, snake):
+    assert snake_dict({wire: 1}) == {snake: 1}
 
 
 def test_snake_dict_recurses_through_lists_and_keeps_tags_verbatim():
@@ -35,6 +35,12 @@ def test_snake_dict_recurses_through_lists_and_keeps_tags_verbatim():
         'tags': {'CostCenter': 'A1', 'ownerTeam': 'Ops'},
         'properties': {'running_status': {'code': 'Completed'}, 'statuses': [{'display_status': 'Ready'}]},
     }
+
+
+def test_snake_dict_keeps_each_resource_tags_in_a_list_of_resources():
+    wire = [{'name': 'a', 'tags': {'ownerTeam': 'Ops'}}, {'name': 'b', 'tags': {'CostCenter': 'B'}}, 'x', None]
+    assert snake_dict(wire) == [{'name': 'a', 'tags': {'ownerTeam': 'Ops'}}, {'name': 'b', 'tags': {'CostCenter': 'B'}},
+                                'x', None]
 
 
 def test_flatten_properties_lifts_without_overwriting_identity():
