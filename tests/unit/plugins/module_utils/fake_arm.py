@@ -28,6 +28,27 @@ def scale_set_body(path=VMSS_PATH, mode='Uniform', capacity=None):
     return body
 
 
+def flexible_vm(name, scale_set_id=VMSS_PATH, allowed=None, zone=None, fault_domain=0, code='None'):
+    """A Flexible scale set's VM as Virtual Machines - Get/List answer it with $expand=instanceView.
+
+    An ordinary VM resource that references the scale set; a fault domain but no update domain (Flexible
+    scale sets have none). ``allowed`` None: not in a maintenance wave.
+    """
+    view = {'platformFaultDomain': fault_domain,
+            'statuses': [{'code': 'ProvisioningState/succeeded'}, {'code': 'PowerState/running'}]}
+    if allowed is not None:
+        view['maintenanceRedeployStatus'] = {'isCustomerInitiatedMaintenanceAllowed': allowed,
+                                             'lastOperationResultCode': code}
+    group = scale_set_id.split('/providers/')[0]
+    body = {'name': name, 'id': group + '/providers/Microsoft.Compute/virtualMachines/' + name,
+            'type': 'Microsoft.Compute/virtualMachines', 'location': 'westeurope',
+            'properties': {'virtualMachineScaleSet': {'id': scale_set_id}, 'provisioningState': 'Succeeded',
+                           'instanceView': view}}
+    if zone:
+        body['zones'] = [str(zone)]
+    return body
+
+
 class FakeCredential(object):
     def __init__(self, error=None):
         self.error = error
@@ -61,7 +82,8 @@ class FakeArm(object):
         self.requests.append(dict(method=request.method, path=url.path, query=url.query, body=body,
                                   headers=dict(request.headers)))
         for route in self.routes:
-            if route['method'] == request.method and url.path.endswith(route['path']) and route['times'] != 0:
+            # ARM paths ignore case (VM names included), so the fake matches them the same way.
+            if route['method'] == request.method and url.path.lower().endswith(route['path'].lower()) and route['times'] != 0:
                 if route['times']:
                     route['times'] -= 1
                 return route['status'], route['headers'], route['body']
