@@ -148,6 +148,11 @@ def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=No
             kw['retry_backoff_factor'] = 0
             super(FakeTransportClient, self).__init__(*a, **kw)
 
+    from ansible.module_utils.common import warnings as ansible_warnings
+    # AnsibleModule.warn() collects into a process-wide store: each run starts empty, as a real module process does.
+    for name in ('_global_warnings', '_global_deprecations'):
+        if hasattr(ansible_warnings, name):
+            monkeypatch.setattr(ansible_warnings, name, type(getattr(ansible_warnings, name))())
     credential = credential or FakeCredential()
     monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
     monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: credential)
