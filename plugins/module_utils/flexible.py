@@ -248,8 +248,8 @@ class FlexibleMaintenance(object):
                 operation.error = _status_error(body) if status != 'Succeeded' else None
             return  # InProgress, or another status that is not final yet: keep following
         operation.status = 'Unknown'
-        operation.error = _status_error(body) or dict(code=None, message='HTTP %s' % response.status_code,
-                                                     target=None, details=[])
+        operation.error = _status_error(body) or dict(
+            code=None, message='HTTP %s' % response.status_code, target=None, details=[])
 
     def wait(self, timeout):
         """'Succeeded' once every operation succeeded; else raises AzureVmssError naming each outcome.

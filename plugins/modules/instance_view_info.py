@@ -14,7 +14,7 @@ description:
   - Reads the instance view of every VM of a scale set, or of the VMs named in O(instance_ids), and returns
     for each the fields a playbook needs without digging (power state, health, maintenance status, zone,
     update and fault domain) next to the full instance view.
-  - The scale set itself is read first, once: its orchestration mode decides which APIs hold its VMs, so
+  - The scale set itself is read first, once; its orchestration mode decides which APIs hold its VMs, so
     nobody has to say which mode it is. Uniform scale sets serve their VMs through the scale-set VM APIs
     (C(virtualMachineScaleSets/{name}/virtualMachines)); a Flexible scale set's VMs are ordinary virtual
     machines, read with the Virtual Machines APIs of the scale set's resource group, filtered on
@@ -24,7 +24,7 @@ description:
   - Up to 5 named instances are read with C(GET .../virtualMachines/{id}?$expand=instanceView), one request
     each, 5 at once. That costs the same Compute throttling bucket as C(.../virtualMachines/{id}/instanceView),
     and unlike it carries the VM's C(zones), which RV(instances[].zone) needs. For more than 5 named instances
-    the scale set's capacity decides: the named instances are read by GET when that takes fewer requests than
+    the scale set's capacity decides, and the named instances are read by GET when that takes fewer requests than
     the VM list, or when the list has more than one page and at most 200 instances are named (the list draws
     on the scale set's scarce high-cost read budget, 10 pages a minute); otherwise from the VM list, one
     request per page.

@@ -31,7 +31,7 @@ description:
     maintenance result is C(MaintenanceCompleted) and Azure no longer offers maintenance), not eligible
     (with the reason, for example no maintenance wave, outside the self-service window, or C(RetryLater)),
     and unknown ids.
-  - Instances are named as M(azure_vmss.maintenance.instance_view_info) returns them in C(instance_id): the
+  - Instances are named as M(azure_vmss.maintenance.instance_view_info) returns them in C(instance_id), that is the
     numeric instance id on a Uniform scale set, the VM name on a Flexible one.
   - Unknown instance ids fail the task before any request is sent. Not eligible instances are left out
     and listed in RV(skipped_instances), or fail the task before anything is sent with

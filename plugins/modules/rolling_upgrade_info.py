@@ -20,7 +20,7 @@ description:
     Rolling, Manual; in preview for Flexible when this was written), so Azure answers what it has. Should Azure
     refuse the request on a Flexible scale set (C(400) or C(409) with C(OperationNotAllowed)), the module
     reads the scale set once to confirm its mode and returns RV(available=false) with the reason, and a
-    warning, instead of failing: the information does not exist there, the credentials and the name are fine.
+    warning, instead of failing, because the information does not exist there (the credentials and the name are fine).
 author:
   - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:

@@ -73,8 +73,8 @@ def test_fleet_is_the_resource_groups_filtered_vm_list_with_instance_view(arm):
 
 
 def test_named_vms_are_one_get_each_in_the_order_asked(arm):
-    flexible_scale_set(arm).on('GET', VMS + '/web_b2', body=flex_vm('web_b2')).on('GET', VMS + '/web_a1',
-                                                                                   body=flex_vm('web_a1'))
+    flexible_scale_set(arm).on('GET', VMS + '/web_b2', body=flex_vm('web_b2'))
+    arm.on('GET', VMS + '/web_a1', body=flex_vm('web_a1'))
     vms = arm.client().read_instances(REF, ['web_b2', 'web_a1'])
     assert [vm['name'] for vm in vms] == ['web_b2', 'web_a1']
     assert paths(arm)[0] == VMSS_PATH

@@ -23,7 +23,7 @@ class Clock(object):
 def test_a_burst_goes_at_once_then_the_rate_holds():
     clock = Clock()
     bucket = TokenBucket(3, 2.0, clock=clock, sleep=clock.sleep)
-    for _ in range(3):
+    for _burst in range(3):
         assert bucket.acquire() == 0.0
     assert clock.now == 100.0
     bucket.acquire()
@@ -38,7 +38,7 @@ def test_tokens_come_back_with_time_but_never_beyond_the_capacity():
     bucket.acquire()
     bucket.acquire()
     clock.now += 60  # a long pause refills to 2, not 60
-    for _ in range(2):
+    for _refilled in range(2):
         assert bucket.acquire() == 0.0
     bucket.acquire()
     assert clock.sleeps == [1.0]

@@ -206,8 +206,9 @@ def test_refused_rolling_upgrade_is_reported_not_available_also_with_a_query(run
 
 
 def test_rolling_upgrade_of_flexible_is_whatever_azure_answers(run, arm):
-    arm.on('GET', '/rollingUpgrades/latest', body={'type': 'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades',
-                                                  'properties': {'runningStatus': {'code': 'RollingForward'}}})
+    arm.on('GET', '/rollingUpgrades/latest', body={
+        'type': 'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades',
+        'properties': {'runningStatus': {'code': 'RollingForward'}}})
     result = run(rolling_upgrade_info, {})
     assert result['available'] is True and result['rolling_upgrade_active'] is True
     assert 'unavailable_reason' not in result
