@@ -159,6 +159,11 @@ class ComputeClient(object):
         """``Flexible`` or ``Uniform``, from the run's scale-set GET."""
         return orchestration_mode(self.get_scale_set(ref))
 
+    def known_orchestration_mode(self, ref):
+        """The mode if this run has read the scale set already, else None (no request)."""
+        scale_set = self._scale_sets.get((ref.resource_group.lower(), ref.name.lower()))
+        return orchestration_mode(scale_set) if scale_set is not None else None
+
     def _not_available(self, exc, what, ref):
         """A 400/409 refusal on a Flexible scale set as NotAvailableError, else None (a real failure).
 

@@ -274,7 +274,7 @@ operations:
       returned: when the operation failed
 orchestration_mode:
   description: The scale set's orchestration mode, V(Uniform) or V(Flexible), as read from the scale set.
-  returned: always (V(null) only when the scale set could not be read)
+  returned: always (V(null) when the scale set could not be read)
   type: str
   sample: Flexible
 elapsed_seconds:
@@ -353,6 +353,7 @@ class PerformMaintenance(object):
         except AzureVmssError as exc:
             if exc.extra.get('unknown_instance_ids'):
                 exc.msg += '. Nothing was sent.'
+            self.result['orchestration_mode'] = module.client.known_orchestration_mode(module.scale_set)
             self.fail_error(exc)
         self.result['orchestration_mode'] = module.client.orchestration_mode(module.scale_set)
         entries = [summarize(vm) for vm in vms]

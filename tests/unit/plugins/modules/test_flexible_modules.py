@@ -170,6 +170,7 @@ def test_numeric_ids_on_flexible_send_nothing(run, arm):
     assert result['failed'] is True
     assert 'Flexible orchestration' in result['msg'] and "'vmss-flex_a1'" in result['msg']
     assert 'Nothing was sent' in result['msg'] and result['unknown_instance_ids'] == ['3']
+    assert result['orchestration_mode'] == 'Flexible', 'known from the scale set read before the failure'
     assert posted(arm) == []
 
 
