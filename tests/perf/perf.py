@@ -419,8 +419,8 @@ def bench_per_call(tools, workdir, runs, peers):
 
 
 # ------------------------------------------------------------------------------------------------ 2. fleet read
-def bench_fleet(tools, workdir, size, runs, peers, latency_ms, slow_runs, scenarios=SCENARIOS):
-    scenario, rg, name = scenarios[size]
+def bench_fleet(tools, workdir, size, runs, peers, latency_ms, slow_runs, scenarios=None):
+    scenario, rg, name = (scenarios or SCENARIOS)[size]
     sim = Sim(workdir, scenario, latency_ms=latency_ms)
     try:
         # Read cost only: the buckets would make repeated runs wait (section 4 runs with them on).
@@ -515,8 +515,8 @@ def auto_poll_interval(batch, fleet):
 tools_coll_root = [None]
 
 
-def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=SCENARIOS):
-    scenario, rg, name = scenarios[size]
+def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=None):
+    scenario, rg, name = (scenarios or SCENARIOS)[size]
     sim = Sim(workdir, scenario, latency_ms=latency_ms, time_scale=time_scale)
     try:
         # Azure's documented bucket sizes; the refill runs as much faster as the scenario's clock does.

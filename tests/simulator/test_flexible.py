@@ -100,8 +100,9 @@ def test_the_scale_set_vm_apis_are_refused(sim, client):
     assert messages[3].startswith("Operation 'VirtualMachineScaleSets.instanceView.GET'")
     assert all(m.endswith("is not allowed on Virtual Machine Scale Set 'vmss-flex'.") for m in messages)
     statuses = [(e["route"], e["status"]) for e in sim.log if e["route"] != "token"]
-    assert statuses == [(r, 409) for r in ("vm_list", "vm_get", "vm_instance_view", "vmss_instance_view",
-                                            "perform_maintenance", "vm_perform_maintenance")]
+    refused = ("vm_list", "vm_get", "vm_instance_view", "vmss_instance_view", "perform_maintenance",
+               "vm_perform_maintenance")
+    assert statuses == [(r, 409) for r in refused]
     assert all(i.op is None for i in sim.state.find_vmss(RG, FLEX).instances.values()), "nothing was started"
 
 
@@ -140,7 +141,7 @@ def test_per_vm_writes_are_throttled_per_vm_with_retry_after(sim, token):
     url = sim.base_url + "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" \
                          "/performMaintenance" % (SUB, RG, NAMES[1])
     answers = [requests.post(url, params={"api-version": API}, headers={"Authorization": "Bearer " + token},
-                             verify=sim.ca_bundle, timeout=10) for _ in range(2)]
+                             verify=sim.ca_bundle, timeout=10) for _attempt in range(2)]
     assert [a.status_code for a in answers] == [202, 429]
     assert int(answers[1].headers["Retry-After"]) >= 1
     assert answers[1].json()["error"]["details"][0]["target"].startswith("UpdateVM")
