@@ -41,39 +41,31 @@ READ_RETRY_SECONDS = 0.2
 
 def dir_problem(path, euid=None):
     """Why ``path`` may not hold this user's tokens, or None."""
-    euid = os.geteuid() if euid is None else euid
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return 'does not exist; create it with mode 0700 (for example with mktemp -d)'
-    except OSError as exc:
-        return 'cannot be examined (%s)' % (exc.strerror or exc.__class__.__name__)
-    if stat.S_ISLNK(info.st_mode):
-        return 'is a symbolic link; give the real folder'
-    if not stat.S_ISDIR(info.st_mode):
-        return 'is not a folder'
-    if info.st_uid != euid:
-        return 'belongs to uid %d, not to this user (uid %d)' % (info.st_uid, euid)
-    if info.st_mode & 0o077:
-        return 'has mode %04o; it must be 0700 so that only its owner can enter it' % stat.S_IMODE(info.st_mode)
-    return None
+    return _private_problem(path, True, euid)
 
 
 def file_problem(path, euid=None):
     """Why the cache file ``path`` may not be read, or None (also None when it does not exist yet)."""
+    return _private_problem(path, False, euid)
+
+
+def _private_problem(path, folder, euid):
     euid = os.geteuid() if euid is None else euid
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        return None
+        return 'does not exist; create it with mode 0700 (for example with mktemp -d)' if folder else None
     except OSError as exc:
         return 'cannot be examined (%s)' % (exc.strerror or exc.__class__.__name__)
-    if not stat.S_ISREG(info.st_mode):
-        return 'is not a regular file'
+    if stat.S_ISLNK(info.st_mode):
+        return 'is a symbolic link; give the real folder' if folder else 'is a symbolic link'
+    if not (stat.S_ISDIR(info.st_mode) if folder else stat.S_ISREG(info.st_mode)):
+        return 'is not a folder' if folder else 'is not a regular file'
     if info.st_uid != euid:
         return 'belongs to uid %d, not to this user (uid %d)' % (info.st_uid, euid)
     if info.st_mode & 0o077:
-        return 'has mode %04o; it must be 0600' % stat.S_IMODE(info.st_mode)
+        return 'has mode %04o; it must be %s' % (stat.S_IMODE(info.st_mode),
+                                                 '0700 so that only its owner can enter it' if folder else '0600')
     return None
 
 

@@ -65,7 +65,9 @@ def test_only_a_private_regular_file_of_this_user_is_read(tmp_path):
     os.chmod(path, 0o644)
     assert 'mode 0644' in run_cache.file_problem(path)
     os.symlink(path, path + '.link')
-    assert 'not a regular file' in run_cache.file_problem(path + '.link')
+    assert 'symbolic link' in run_cache.file_problem(path + '.link')
+    os.mkdir(path + '.dir')
+    assert 'not a regular file' in run_cache.file_problem(path + '.dir')
 
 
 def test_an_unusable_folder_warns_once_and_caches_nothing(tmp_path):
