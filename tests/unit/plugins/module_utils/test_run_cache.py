@@ -75,7 +75,7 @@ def test_an_unusable_folder_warns_once_and_caches_nothing(tmp_path):
     warnings, fetched = [], []
     cache = run_cache.RunCache(folder, warnings.append)
     assert cache.token_caches() == {}
-    for _ in range(2):
+    for _attempt in range(2):
         assert cache.cloud('https://arm.test', lambda url: fetched.append(url) or {'ok': 1}, dict) == {'ok': 1}
     assert fetched == ['https://arm.test'] * 2
     assert os.listdir(folder) == []
@@ -117,7 +117,7 @@ def test_cloud_metadata_is_fetched_once_per_run_and_kept_private(tmp_path):
         fetched.append(url)
         return [{'resourceManager': url}]
 
-    for _ in range(3):  # three module calls
+    for _call in range(3):  # three module calls
         cache = run_cache.RunCache(folder, warnings.append)
         assert cache.cloud('https://arm.test', fetch, lambda data: data[0]['resourceManager']) == 'https://arm.test'
     assert fetched == ['https://arm.test'] and warnings == []
@@ -188,7 +188,7 @@ def module_run(monkeypatch, capsys, tmp_path):
 
 def test_module_calls_of_a_run_ask_azure_ad_for_one_token(module_run, tmp_path):
     folder = private_dir(tmp_path)
-    for _ in range(3):
+    for _call in range(3):
         result = module_run(token_cache_dir=folder)
         assert result['instances'][0]['instance_id'] == '0'
         assert not result.get('warnings')
