@@ -11,6 +11,8 @@ __metaclass__ = type
 
 import re
 
+from ansible.module_utils.basic import env_fallback
+
 AUTH_SOURCES = ['auto', 'env', 'credential_file', 'cli', 'msi']
 
 # Documented once in plugins/doc_fragments/azure.py; keep the two in step (sanity checks it).
@@ -26,6 +28,8 @@ AZURE_AUTH_ARGS = dict(
     password=dict(type='str', no_log=True),
     profile=dict(type='str'),
     cloud_environment=dict(type='str'),
+    # The environment name is run_cache.ENV_NAME; kept literal so this file imports nothing.
+    token_cache_dir=dict(type='path', fallback=(env_fallback, ['AZURE_VMSS_TOKEN_CACHE_DIR'])),
 )
 
 SCALE_SET_ARGS = dict(

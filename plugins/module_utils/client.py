@@ -35,6 +35,18 @@ TIMEOUTS = dict(connection_timeout=15, read_timeout=120)
 DEFAULT_POLL_SECONDS = 15
 
 
+def new_transport(**options):
+    """The run's one connection pool: the credential's Azure AD requests and the client's ARM requests.
+
+    Login and Resource Manager on the same host (Azure Stack Hub, the simulator) then share a TLS
+    connection; the timeouts apply to both.
+    """
+    from azure.core.pipeline.transport import RequestsTransport
+    settings = dict(TIMEOUTS)
+    settings.update(options)
+    return RequestsTransport(**settings)
+
+
 def parse_remaining_resource(header):
     """``Microsoft.Compute/GetVMScaleSetVM3Min;998,Microsoft.Compute/GetVMScaleSetVM30Min;4998`` -> dict."""
     remaining = {}
@@ -81,9 +93,7 @@ class ComputeClient(object):
         options.update(TIMEOUTS)
         options.update(client_options)  # tests pass a fake transport here
         if 'transport' not in options:
-            # one connection pool for the reads and, when a module writes, the SDK client
-            from azure.core.pipeline.transport import RequestsTransport
-            options['transport'] = RequestsTransport(**options)
+            options['transport'] = new_transport(**options)
         self._options = options
         self._sdk = None
 

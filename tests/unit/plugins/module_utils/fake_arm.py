@@ -78,7 +78,14 @@ class FakeArm(object):
     def answer(self, request):
         from urllib.parse import urlsplit
         url = urlsplit(request.url)
-        body = json.loads(request.body) if request.body else None
+        body = request.body or None
+        if isinstance(body, bytes):
+            body = body.decode('utf-8')
+        if body:
+            try:
+                body = json.loads(body)
+            except ValueError:
+                pass  # Azure AD's token requests are form-encoded: kept as text
         self.requests.append(dict(method=request.method, path=url.path, query=url.query, body=body,
                                   headers=dict(request.headers)))
         for route in self.routes:
@@ -156,7 +163,7 @@ def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=No
             monkeypatch.setattr(ansible_warnings, name, type(getattr(ansible_warnings, name))())
     credential = credential or FakeCredential()
     monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
-    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: credential)
+    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud, **kwargs: credential)
     full = dict(module_args)
     if check_mode:
         full['_ansible_check_mode'] = True
