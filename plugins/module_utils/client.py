@@ -108,6 +108,13 @@ class ComputeClient(object):
         return translate(exc, operation, str(target), auth_description=self.auth_description, secrets=self.secrets)
 
     # -- scale set --------------------------------------------------------------------------------
+    def list_all_scale_sets(self):
+        """Every scale set of the subscription (List All): one request per page, following nextLink."""
+        try:
+            return [vmss.as_dict() for vmss in self._compute.virtual_machine_scale_sets.list_all()]
+        except Exception as exc:
+            raise self._fail(exc, 'list the scale sets of {target}', 'subscription %s' % self._subscription_id)
+
     def get_scale_set(self, ref):
         try:
             return self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
