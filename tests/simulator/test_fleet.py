@@ -1,14 +1,13 @@
 """The fleet scenario with the real SDK: three subscriptions, 60 scale sets, the subscription-wide
 scale set list and its paging, and the read buckets each subscription's scale sets share."""
 
-import os
-
 import pytest
 import requests
 from azure.identity import ClientSecretCredential
 from azure.mgmt.compute import ComputeManagementClient
 
 from armsim import Simulator
+from conftest import trusting
 
 SUBS = ["22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333",
         "44444444-4444-4444-8444-444444444444"]
@@ -17,16 +16,8 @@ API = "2026-04-01"
 
 @pytest.fixture(scope="module")
 def fleet():
-    with Simulator(scenario="fleet", time_scale=0.01, seed=1) as s:
-        old = os.environ.get("REQUESTS_CA_BUNDLE")
-        os.environ["REQUESTS_CA_BUNDLE"] = s.ca_bundle
-        try:
-            yield s
-        finally:
-            if old is None:
-                os.environ.pop("REQUESTS_CA_BUNDLE", None)
-            else:
-                os.environ["REQUESTS_CA_BUNDLE"] = old
+    with Simulator(scenario="fleet", time_scale=0.01, seed=1) as s, trusting(s.ca_bundle):
+        yield s
 
 
 @pytest.fixture
