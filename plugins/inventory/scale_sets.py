@@ -115,7 +115,8 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import arguments, inventory
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import arguments
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as fleet
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact
 
 AUTH_OPTIONS = tuple(arguments.AZURE_AUTH_ARGS)
@@ -134,11 +135,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def verify_file(self, path):
         return super(InventoryModule, self).verify_file(path) and path.endswith(('.azure_vmss.yml', '.azure_vmss.yaml'))
 
-    def parse(self, inventory_data, loader, path, cache=True):
-        super(InventoryModule, self).parse(inventory_data, loader, path, cache)
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
         options = dict((name, self.get_option(name)) for name in FILTER_OPTIONS)
-        problems = inventory.filter_problems(options)
+        problems = fleet.filter_problems(options)
         if problems:
             raise AnsibleParserError('%s: %s' % (path, '; '.join(problems)))
         cache_key = self.get_cache_key(path)
@@ -163,7 +164,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """One ComputeClient per subscription, on one credential (its token serves them all)."""
         from importlib.util import find_spec
         for package, module_name in (('azure-mgmt-compute', 'azure.mgmt.compute'), ('azure-identity', 'azure.identity')):
-            if find_spec(module_name.split('.')[0]) is None or find_spec(module_name) is None:
+            if find_spec('azure') is None or find_spec(module_name) is None:
                 raise AzureVmssError('The scale_sets inventory needs the Python package %s on the controller: '
                                      'pip install -r <collection path>/requirements.txt' % package)
         from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds
@@ -204,8 +205,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         records = []
         for sub, client in clients:
             for scale_set in client.list_all_scale_sets():
-                hostvars = inventory.host_vars(scale_set, sub)
-                if inventory.keep(hostvars, options):
+                hostvars = fleet.host_vars(scale_set, sub)
+                if fleet.keep(hostvars, options):
                     records.append((client, hostvars))
         if self.get_option('maintenance_status'):
             self._read_maintenance(records)
@@ -226,11 +227,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                 azure_maintenance_deadline=None)
                 return
             # The answers of this subscription's earlier lists say how much of its budget is left.
-            delay = inventory.pace_delay(client.rate_limit.get(inventory.HIGH_COST_GET_SUBSCRIPTION_HEADER))
+            delay = fleet.pace_delay(client.rate_limit.get(fleet.HIGH_COST_GET_SUBSCRIPTION_HEADER))
             if delay:
                 time.sleep(delay)
             vms = client.list_instances(ScaleSetRef(hostvars['azure_resource_group'], hostvars['azure_scale_set']))
-            hostvars.update(inventory.maintenance_summary(vms))
+            hostvars.update(fleet.maintenance_summary(vms))
 
         if not records:
             return
@@ -247,12 +248,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         maintenance = self.get_option('maintenance_status')
         if maintenance:
             self.inventory.add_group('maintenance_pending')
-        for name, hostvars in zip(inventory.host_names(records), records):
+        for name, hostvars in zip(fleet.host_names(records), records):
             self.inventory.add_host(name)
             for key, value in hostvars.items():
                 self.inventory.set_variable(name, key, value)
-            for group in (inventory.group_name('location', hostvars['azure_location'] or 'unknown'),
-                          inventory.group_name('subscription', hostvars['azure_subscription_id'])):
+            for group in (fleet.group_name('location', hostvars['azure_location'] or 'unknown'),
+                          fleet.group_name('subscription', hostvars['azure_subscription_id'])):
                 self.inventory.add_group(group)
                 self.inventory.add_child(group, name)
             if maintenance and hostvars.get('azure_maintenance_pending'):

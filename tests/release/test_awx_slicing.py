@@ -23,8 +23,11 @@ import sys
 import pytest
 import yaml
 
-from test_release import (BIN, FQCN, ROOT, TIME_SCALE, awx_credential_env, clean_ansible_env, installed,  # noqa: F401
+from test_release import (BIN, FQCN, ROOT, TIME_SCALE, awx_credential_env, clean_ansible_env, installed,
                           run, tarball, work)
+
+# the release suite's session fixtures, used here by name
+__all__ = ['installed', 'tarball', 'work']
 
 SUBSCRIPTIONS = ['22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333']
 
