@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 
@@ -28,6 +29,8 @@ SUBSCRIPTIONS = ["22222222-2222-4222-8222-222222222222", "33333333-3333-4333-833
 
 
 def main():
+    # SIGTERM ends the run through the finally below, so the simulator is stopped too
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("--forks", type=int, default=10)
     ap.add_argument("--time-scale", type=float, default=0.05)
