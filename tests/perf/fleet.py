@@ -71,7 +71,7 @@ def main():
                 name, m["rc"], m["wall"], counts["arm"], counts["auth"], counts["throttled"]), flush=True)
         if not args.skip_playbook:
             seq = sim.last_seq()
-            report = os.path.join(args.out, "fleet_maintenance_report.json")
+            report = os.path.abspath(os.path.join(args.out, "fleet_maintenance_report.json"))
             m = measure([os.path.join(bindir, "ansible-playbook"), "azure_vmss.maintenance.fleet_maintenance",
                          "-i", inventories["status"], "-f", str(args.forks),
                          "-e", "fleet_maintenance_report_path=%s" % report], env,
