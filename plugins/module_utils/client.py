@@ -155,6 +155,13 @@ class ComputeClient(object):
             raise self._fail(exc, operation, ref)
 
     # -- scale set --------------------------------------------------------------------------------
+    def list_all_scale_sets(self):
+        """Every scale set of the subscription (List All): one request per page, following nextLink."""
+        try:
+            return [vmss.as_dict() for vmss in self._compute.virtual_machine_scale_sets.list_all()]
+        except Exception as exc:
+            raise self._fail(exc, 'list the scale sets of {target}', 'subscription %s' % self._subscription_id)
+
     def get_scale_set(self, ref):
         """The scale set, read once per run: its mode, id and capacity serve every later decision."""
         key = (ref.resource_group.lower(), ref.name.lower())

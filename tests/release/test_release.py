@@ -46,6 +46,7 @@ TIME_SCALE = os.environ.get('RELEASE_TIME_SCALE', '0.05')
 MODULES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
                  if f.endswith('.py') and not f.startswith('_'))
 FILTER_DOCS = sorted(f[:-4] for f in os.listdir(os.path.join(ROOT, 'plugins', 'filter')) if f.endswith('.yml'))
+INVENTORIES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, 'plugins', 'inventory')) if f.endswith('.py'))
 ROLES = sorted(d for d in os.listdir(os.path.join(ROOT, 'roles')) if not d.startswith('.'))
 
 # Paths (inside the tarball) that must never ship: fnmatch patterns against each member name.
@@ -56,6 +57,7 @@ FORBIDDEN = ['.git', '.git/*', '.gitignore', '.ci', '.ci/*', '.venv*', 'build', 
              'galaxy.yml', 'changelogs/.plugin-cache.yaml']
 REQUIRED = ['MANIFEST.json', 'FILES.json', 'README.md', 'COPYING', 'requirements.txt', 'bindep.txt',
             'meta/runtime.yml', 'meta/execution-environment.yml', 'playbooks/safe_maintenance.yml',
+            'playbooks/fleet_maintenance.yml', 'playbooks/templates/fleet_report.html.j2',
             'changelogs/changelog.yaml', 'changelogs/config.yaml', 'docs/docsite/links.yml',
             'docs/docsite/extra-docs.yml', 'roles/safe_maintenance/README.md',
             'roles/safe_maintenance/meta/argument_specs.yml', 'tests/simulator/simulate.py']
@@ -171,7 +173,8 @@ def test_manifest_has_galaxy_metadata(tarball):
 
 
 # ------------------------------------------------------------------ ansible-doc from the installed copy
-@pytest.mark.parametrize('plugin_type,names', [('module', MODULES), ('filter', FILTER_DOCS), ('role', ROLES)])
+@pytest.mark.parametrize('plugin_type,names', [('module', MODULES), ('filter', FILTER_DOCS), ('role', ROLES),
+                                               ('inventory', INVENTORIES)])
 def test_ansible_doc_from_installed_tarball(installed, work, plugin_type, names):
     assert names, 'no %s to document' % plugin_type
     fqcns = ['%s.%s' % (FQCN, n) for n in names]

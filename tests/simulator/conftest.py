@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 
@@ -10,19 +11,25 @@ if HERE not in sys.path:
 from armsim import Simulator  # noqa: E402
 
 
+@contextlib.contextmanager
+def trusting(ca_bundle):
+    """REQUESTS_CA_BUNDLE set to the simulator's CA (the machine points it at the system bundle), then restored."""
+    old = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = ca_bundle
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = old
+
+
 @pytest.fixture(scope="session")
 def sim():
     # time scale 0.01: one scenario minute of maintenance takes 0.6 s
-    with Simulator(scenario="basic", time_scale=0.01, seed=1) as s:
-        old = os.environ.get("REQUESTS_CA_BUNDLE")
-        os.environ["REQUESTS_CA_BUNDLE"] = s.ca_bundle  # the machine points it at the system bundle
-        try:
-            yield s
-        finally:
-            if old is None:
-                os.environ.pop("REQUESTS_CA_BUNDLE", None)
-            else:
-                os.environ["REQUESTS_CA_BUNDLE"] = old
+    with Simulator(scenario="basic", time_scale=0.01, seed=1) as s, trusting(s.ca_bundle):
+        yield s
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,15 @@ def vmss_list(sim, req):
     return Resp(200, {"value": [vmss_body(sim, v) for v in req.rg.scale_sets.values()]})
 
 
+def vmss_list_all(sim, req):
+    """GET /subscriptions/{sub}/providers/Microsoft.Compute/virtualMachineScaleSets: every scale set of
+    the subscription, paged by an absolute nextLink (Virtual Machine Scale Sets - List All)."""
+    with sim.lock:
+        items = sim.state.scale_sets_of(req.sub)
+        body, err = paginate(req, items, sim.state.vmss_list_page_size, build=lambda v: vmss_body(sim, v))
+    return err or Resp(200, body)
+
+
 def vmss_get(sim, req):
     return Resp(200, vmss_body(sim, req.vmss))
 
@@ -85,6 +94,8 @@ def vmss_body(sim, v):
             "sku": dict(v.sku), "properties": props}
     if v.zones:
         body["zones"] = list(v.zones)
+    if v.tags:
+        body["tags"] = dict(v.tags)
     return body
 
 

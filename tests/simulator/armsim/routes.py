@@ -91,6 +91,9 @@ ROUTES = [
           action="Microsoft.Resources/subscriptions/read"),
     Route("GET", SUB + "/providers/Microsoft.Compute/locations/{location}/operations/{op}", "operation_status",
           lro.operation, scope="subscription", action="Microsoft.Compute/locations/operations/read"),
+    # UNVERIFIED: arm-facts names no Compute policy for List All; charged to ARM's subscription reads only
+    Route("GET", SUB + "/providers/Microsoft.Compute/virtualMachineScaleSets", "vmss_list_all",
+          compute.vmss_list_all, scope="subscription", action=_A + "/read"),
     Route("GET", RG, "resource_group_get", arm.resource_group_get, scope="resource_group",
           action="Microsoft.Resources/subscriptions/resourceGroups/read"),
     Route("GET", RG + "/providers/Microsoft.Compute/virtualMachineScaleSets", "vmss_list", compute.vmss_list,

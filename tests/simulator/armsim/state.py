@@ -8,6 +8,7 @@ import time
 
 import yaml
 
+from . import fleet
 from .faults import normalise_fault
 from .wire import ROLLING_TYPE, VIRTUAL_MACHINE_TYPE, VMSS_TYPE, abs_time, duration, iso, stable_uuid
 
@@ -69,6 +70,7 @@ class ScaleSet:
         self.name = name
         self.location = rg.location
         self.zones = []
+        self.tags = {}
         self.health_signal = True
         self.sku = {"name": "Standard_D2s_v5", "tier": "Standard", "capacity": 0}
         self.upgrade_mode = "Rolling"
@@ -122,7 +124,7 @@ class SimState:
         self.sim = sim
         self.scenario = scenario
         self.t0 = time.time()
-        sc = scenario
+        sc = fleet.expand(scenario)
         defaults = sc.get("defaults") or {}
         self.tenant = str(sc.get("tenant") or "11111111-1111-4111-8111-111111111111")
         self.tenants = {self.tenant.lower()}
@@ -167,6 +169,8 @@ class SimState:
         self.main_principal = next((p for p in self.principals.values() if p["default"]),
                                    next(p for p in self.principals.values() if p["kind"] == "app"))
         self.token_lifetime = int(defaults.get("token_lifetime", 3600))
+        # UNVERIFIED: the page size of the subscription-wide scale set list is not documented
+        self.vmss_list_page_size = int(defaults.get("vmss_list_page_size", 100))
         self.resource_groups = {}
         for rgd in sc.get("resource_groups") or []:
             sub = str(rgd.get("subscription") or self.default_sub)
@@ -201,6 +205,7 @@ class SimState:
         v = ScaleSet(rg, d["name"])
         v.location = d.get("location", rg.location)
         v.zones = [str(z) for z in (d.get("zones") or [])]
+        v.tags = dict((str(k), str(val)) for k, val in (d.get("tags") or {}).items())
         v.health_signal = bool(d.get("health_signal", True))
         mode = str(d.get("orchestration_mode") or UNIFORM)
         if mode.lower() not in ("uniform", "flexible"):
@@ -390,6 +395,11 @@ class SimState:
     # -- lookups -------------------------------------------------------------------------
     def rg(self, sub, name):
         return self.resource_groups.get((sub.lower(), name.lower()))
+
+    def scale_sets_of(self, sub):
+        """Every scale set of a subscription, in a stable order (resource group, then name)."""
+        return [v for (s, _r), rg in sorted(self.resource_groups.items()) if s == sub.lower()
+                for _n, v in sorted(rg.scale_sets.items())]
 
     def find_instance(self, vmss, iid):
         """A VM of the scale set by its instance id: numbers as Uniform has them, names regardless of case."""
