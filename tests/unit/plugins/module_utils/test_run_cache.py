@@ -157,6 +157,8 @@ def module_run(monkeypatch, capsys, tmp_path):
     arm.on('GET', '/%s/v2.0/.well-known/openid-configuration' % TENANT, body=OPENID)
     arm.on('POST', '/%s/oauth2/v2.0/token' % TENANT,
            body={'access_token': TOKEN, 'expires_in': 3600, 'token_type': 'Bearer'})
+    # every instance read starts with the scale set's GET (its orchestration mode)
+    arm.scale_set('/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB)
     arm.on('GET', '/virtualMachineScaleSets/vmss-web/virtualMachines/0', body=VM)
     monkeypatch.setattr(client_module, 'new_transport',
                         lambda **kw: RequestsTransport(session=arm.session(), session_owner=False))
@@ -193,9 +195,10 @@ def test_module_calls_of_a_run_ask_azure_ad_for_one_token(module_run, tmp_path):
         assert result['instances'][0]['instance_id'] == '0'
         assert not result.get('warnings')
     assert module_run.token_requests() == 1
-    # every ARM request still carried the token, from the cache after the first call
+    # every ARM request (the scale set's GET and the VM's, per call) still carried the token, from the cache
+    # after the first call
     arm_auth = [r['headers'].get('Authorization') for r in module_run.arm.requests if '/subscriptions/' in r['path']]
-    assert arm_auth == ['Bearer ' + TOKEN] * 3
+    assert arm_auth == ['Bearer ' + TOKEN] * 6
     path = os.path.join(folder, run_cache.TOKEN_FILES['_cache'])
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert not os.path.exists(str(tmp_path / 'home' / '.IdentityService'))
