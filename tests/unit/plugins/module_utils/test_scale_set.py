@@ -61,8 +61,8 @@ def test_both_signals_report_the_extension_and_keep_the_probe():
 def test_shape_has_the_policies_and_no_os_profile():
     body = vmss(probe=PROBE_ID, orchestrationMode='Uniform', provisioningState='Succeeded', platformFaultDomainCount=1,
                 singlePlacementGroup=False,
-                upgradePolicy={'mode': 'Rolling', 'rollingUpgradePolicy': {'maxBatchInstancePercent': 30,
-                                                                          'pauseTimeBetweenBatches': 'PT1M'},
+                upgradePolicy={'mode': 'Rolling',
+                               'rollingUpgradePolicy': {'maxBatchInstancePercent': 30, 'pauseTimeBetweenBatches': 'PT1M'},
                                'automaticOSUpgradePolicy': {'enableAutomaticOSUpgrade': True}},
                 automaticRepairsPolicy={'enabled': True, 'gracePeriod': 'PT30M', 'repairAction': 'Replace'})
     shaped = shape_scale_set(body)
