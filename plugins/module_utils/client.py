@@ -310,6 +310,33 @@ class ComputeClient(object):
                 data = None
         return response.status_code, response.headers, data
 
+    def get_instance_views(self, ref, instance_ids):
+        """``{instance id: instance view}`` from ``.../virtualMachines/{id}/instanceView``, INSTANCE_READ_WORKERS at
+        once (the route Azure documents ``vmHealth`` on); used when the VM list carries no health."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def read(instance_id):
+            try:
+                view = self._compute.virtual_machine_scale_set_vms.get_instance_view(ref.resource_group, ref.name,
+                                                                                     str(instance_id))
+                return instance_id, view.as_dict(), None
+            except Exception as exc:
+                return instance_id, None, self._fail(exc, 'read the instance view of instance %s of {target}'
+                                                     % instance_id, ref)
+
+        if not instance_ids:
+            return {}
+        try:
+            self._credential.get_token(self._scope)  # one token for all workers, as in get_instances
+        except Exception as exc:
+            raise self._fail(exc, 'read instance views of {target}', ref)
+        with ThreadPoolExecutor(max_workers=max(1, min(INSTANCE_READ_WORKERS, len(instance_ids)))) as pool:
+            outcomes = list(pool.map(read, instance_ids))
+        for _iid, _view, exc in outcomes:
+            if exc is not None:
+                raise exc
+        return dict((iid, view) for iid, view, _exc in outcomes)
+
 
 class MaintenanceOperation(object):
     """A started performMaintenance: wait for it within a deadline, or hand back its URL."""
