@@ -40,7 +40,7 @@ options:
     elements: str
   health_fallback:
     description:
-      - V(true) when the scale set has a health signal (see M(azure_vmss.maintenance.scale_set_info)): if none of the
+      - Set V(true) when the scale set has a health signal (see M(azure_vmss.maintenance.scale_set_info)). If none of the
         instances read carries C(vmHealth), their health is read from each instance's own instance view
         (C(GET .../virtualMachines/{id}/instanceView), 10 at once) instead, and RV(health_read) says so.
       - Azure documents C(vmHealth) on the instance view; no public source shows the VM list carrying it. Without
