@@ -16,7 +16,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simulator import Simulator  # noqa: E402
+from armsim import Simulator  # noqa: E402
 
 
 def pct(values, p):

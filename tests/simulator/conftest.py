@@ -7,7 +7,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from simulator import Simulator  # noqa: E402
+from armsim import Simulator  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def _ping(conn, timeout=2.0):
 
 
 def serve(args):
-    from simulator import Simulator
+    from armsim import Simulator
 
     if args.background:
         return _background(args)

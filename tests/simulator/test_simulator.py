@@ -627,10 +627,10 @@ def test_cli_background_and_stop(tmp_path):
 
 
 def test_large_scenario_loads_quickly():
-    from simulator import Simulator
+    from armsim import Simulator
     t = time.time()
     with Simulator(scenario="large") as s:
-        st = s._ctl_state({}).body
+        st = s.state_summary()
         insts = st["resource_groups"][0]["scale_sets"][0]["instances"]
         assert len(insts) == 1000 and all(i["eligible"] for i in insts)
     assert time.time() - t < 5
@@ -649,7 +649,7 @@ def test_post_429_is_retried_after_retry_after(sim, client):
 
 
 def test_log_file_and_global_latency(tmp_path):
-    from simulator import Simulator
+    from armsim import Simulator
     lf = tmp_path / "requests.jsonl"
     with Simulator(scenario="basic", latency_ms=20, log_file=str(lf)) as s:
         r = requests.get(s.base_url + "/metadata/endpoints", params={"api-version": "2022-09-01"}, verify=s.ca_bundle)

@@ -1,0 +1,201 @@
+"""Long-running operations: the maintenance state machine of a VM (power and health computed from
+timestamps on read, settled lazily: no background threads), performMaintenance on a scale set or
+one VM (202 with Azure-AsyncOperation / Location / Retry-After), and the operation status and
+monitor URLs."""
+
+import re
+import time
+import uuid
+from urllib.parse import quote
+
+from .state import Operation
+from .wire import Resp, cloud_error, iso
+
+
+def settle_scale_set(sim, vmss, now):
+    """Bring every VM of the scale set that has a running or finished operation up to `now`."""
+    for i in vmss.instances.values():
+        if i.op is not None or i.recover_at is not None:
+            settle(sim, i, now)
+
+
+def power_and_health(i, now):
+    """(power, health, provisioning) at time now, computed from the running operation."""
+    if i.op is not None and i.op_start <= now < i.op_end:
+        frac = (now - i.op_start) / max(1e-9, (i.op_end - i.op_start))
+        if frac < 0.15:
+            power = "stopping"
+        elif frac < 0.55:
+            power = "stopped"
+        elif frac < 0.75:
+            power = "starting"
+        else:
+            power = "running"
+        health = "unknown" if i.vmss.health_signal else None
+        return power, health, "updating"
+    health = i.health
+    if i.recover_at is not None:
+        if now >= i.recover_at:
+            health = i.health_after
+        elif i.vmss.health_signal:
+            # UNVERIFIED: between the end of maintenance and recovery the Application Health
+            # extension is taken to report Initializing (its grace-period state).
+            health = "initializing"
+    return i.power, health, "succeeded"
+
+
+def settle(sim, i, now):
+    """Apply the end of a finished maintenance to the stored state (lazily, on read)."""
+    if i.op is not None and now >= i.op_end:
+        op_end = i.op_end
+        if i.op_fails:
+            if i.maint is not None:
+                i.maint["result"] = "MaintenanceAborted"
+                i.maint["message"] = "Maintenance was aborted; the VM remains eligible and may be retried."
+                i.maint["allowed"] = True
+            i.power = "running"
+            if i.vmss.health_signal:
+                i.recover_at = op_end + i.recovery * sim.time_scale
+                i.health_after = i.health if i.health not in (None, "unknown") else "healthy"
+        else:
+            if i.maint is not None:
+                i.maint["result"] = "MaintenanceCompleted"
+                i.maint["message"] = None
+                i.maint["allowed"] = False
+            i.power = "running"
+            if i.vmss.health_signal:
+                i.recover_at = op_end + i.recovery * sim.time_scale
+                i.health_after = "healthy" if i.recovers else "unhealthy"
+        i.op = None
+    if i.recover_at is not None and now >= i.recover_at and i.op is None:
+        i.health = i.health_after
+        i.recover_at = None
+
+
+def _start_maintenance(sim, req, v, one, now):
+    body = req.body
+    if one is not None:
+        targets = [one]
+    else:
+        ids = None
+        if isinstance(body, dict):
+            # .NET model binding is case-insensitive: "InstanceIds" is read, "instance_ids" is not.
+            for k, val in body.items():
+                if k.lower() == "instanceids":
+                    ids = val
+        elif body is not None and not isinstance(body, dict):
+            return cloud_error(400, "InvalidRequestContent", "The request content was invalid and could not "
+                               "be deserialized.")
+        # No instanceIds => every VM of the scale set (as in Azure).
+        # UNVERIFIED: an empty list or ["*"] is taken as "every VM" too, as other VMSS actions do.
+        if not ids or ids == ["*"]:
+            targets = list(v.instances.values())
+        else:
+            if not isinstance(ids, list):
+                return cloud_error(400, "InvalidRequestContent", "The request content was invalid and could "
+                                   "not be deserialized: instanceIds must be an array.")
+            targets = []
+            for raw in ids:
+                sid = str(raw).strip()
+                inst = v.instances.get(sid)
+                if inst is None and re.fullmatch(r"\d+", sid):
+                    inst = v.instances.get(str(int(sid)))
+                if inst is None:
+                    return cloud_error(400, "InvalidParameter", "The provided instanceId %s is not an active "
+                                       "Virtual Machine Scale Set VM instanceId." % sid, target="instanceIds")
+                if inst not in targets:
+                    targets.append(inst)
+    for i in targets:
+        if i.maint is None or not i.maint["allowed"]:
+            return cloud_error(409, "OperationNotAllowed", "Operation 'performMaintenance' is not allowed on "
+                               "VM '%s' since the Subscription of this VM is not eligible." % i.name)
+        if i.op is not None and now < i.op_end:
+            # UNVERIFIED message: a second maintenance on a VM that is being maintained.
+            return cloud_error(409, "OperationNotAllowed", "Operation 'performMaintenance' is not allowed on "
+                               "VM '%s' since another operation is in progress on it." % i.name)
+    scale = sim.time_scale
+    op_id = str(uuid.uuid4())
+    end = now
+    fails = False
+    for i in targets:
+        i.op_start = now
+        i.op_end = now + max(0.0, i.duration) * scale
+        i.op_fails = bool(i.fails)
+        i.recover_at = None
+        end = max(end, i.op_end)
+        fails = fails or i.op_fails
+    op = Operation(op_id, v.rg.sub, v.location, targets, now, end, fails, req.api_version)
+    for i in targets:
+        i.op = op
+    sim.state.operations[op_id] = op
+    return Resp(202, None, _lro_headers(sim, req, op, v.lro_retry_after))
+
+
+def perform_maintenance(sim, req):
+    """POST .../{vmss}/performMaintenance: the VMs in the body, or every VM."""
+    return _start_maintenance(sim, req, req.vmss, None, req.now)
+
+
+def vm_perform_maintenance(sim, req):
+    """POST .../{vmss}/virtualMachines/{vm}/performMaintenance."""
+    return _start_maintenance(sim, req, req.vmss, req.inst, req.now)
+
+
+def _lro_headers(sim, req, op, retry_after):
+    url = "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/operations/%s?api-version=%s" % (
+        req.base, op.sub, op.location, op.id, quote(req.api_version, safe=""))
+    h = {"Azure-AsyncOperation": url, "Location": url + "&monitor=true"}
+    h.update(_retry_after_headers(sim, retry_after))
+    return h
+
+
+def _retry_after_headers(sim, retry_after):
+    scaled = retry_after * sim.time_scale
+    if scaled >= 1 or sim.time_scale >= 1:
+        return {"Retry-After": str(int(round(scaled)))}
+    # Time-scaled below one second: azure-core's polling takes "Retry-After: 0" as absent and then
+    # waits its default 30 s, so send the sub-second wait as retry-after-ms instead.
+    return {"retry-after-ms": str(max(10, int(scaled * 1000)))}
+
+
+def operation(sim, req):
+    """GET the operation status (Azure-AsyncOperation) or, with &monitor=true, its result (Location)."""
+    sub, op_id = req.params["sub"], req.params["op"]
+    st = sim.state
+    op = st.operations.get(op_id)
+    if op is None or op.sub.lower() != sub.lower():
+        return cloud_error(404, "NotFound", "The entity was not found in this Azure location.")
+    monitor = str(req.query.get("monitor", "")).lower() == "true"
+    if monitor:
+        req.route = "operation_result"
+    now = time.time()
+    with sim.lock:
+        for i in op.instances:
+            settle(sim, i, now)
+    retry_after = op.instances[0].vmss.lro_retry_after if op.instances else 1
+    done = now >= op.end
+    if not done:
+        if monitor:
+            return Resp(202, None, _lro_headers(sim, req, op, retry_after))
+        return Resp(200, {"startTime": iso(op.start), "status": "InProgress", "name": op.id},
+                    _retry_after_headers(sim, retry_after))
+    err = None
+    if op.fails:
+        failed = [i.name for i in op.instances if i.op_fails]
+        # UNVERIFIED: the error Azure reports for an aborted self-service maintenance.
+        err = {"code": "MaintenanceOperationFailed",
+               "message": "Maintenance was aborted for VM(s) %s. The VM(s) remain eligible; retry the "
+                          "operation later." % ", ".join("'%s'" % n for n in failed),
+               "details": [{"code": "MaintenanceAborted", "target": n,
+                            "message": "Maintenance was aborted for VM '%s'." % n} for n in failed]}
+    if monitor:
+        if err:
+            # UNVERIFIED status: the monitor (Location) URL of a failed operation answers the
+            # operation's error as a CloudError with a 500, as ARM's async guidelines describe.
+            return Resp(500, {"error": err})
+        return Resp(200, None)
+    body = {"startTime": iso(op.start), "endTime": iso(op.end),
+            "status": "Failed" if err else "Succeeded", "name": op.id}
+    if err:
+        body["error"] = err
+    return Resp(200, body)
