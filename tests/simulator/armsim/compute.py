@@ -31,6 +31,10 @@ def vmss_get(sim, req):
 
 
 def vmss_instance_view(sim, req):
+    if req.vmss.orchestration_mode == "Flexible":
+        # arm-facts: refused on Flexible; UNVERIFIED: the HTTP status (409 taken as the likely one)
+        return cloud_error(409, "OperationNotAllowed", "Operation 'VirtualMachineScaleSets.instanceView.GET' is not "
+                           "allowed on Virtual Machine Scale Set '%s'." % req.vmss.name)
     return Resp(200, scale_set_instance_view(sim, req.vmss, req.now))
 
 
@@ -55,7 +59,7 @@ def vmss_body(sim, v):
         policy["automaticOSUpgradePolicy"] = {"enableAutomaticOSUpgrade": True,
                                               "disableAutomaticRollback": False}
     props = {
-        "singlePlacementGroup": False, "orchestrationMode": "Uniform", "upgradePolicy": policy,
+        "singlePlacementGroup": False, "orchestrationMode": v.orchestration_mode, "upgradePolicy": policy,
         "virtualMachineProfile": {
             "osProfile": {"computerNamePrefix": v.name[:9], "adminUsername": "azureuser",
                           "linuxConfiguration": {"disablePasswordAuthentication": True}},
@@ -67,10 +71,17 @@ def vmss_body(sim, v):
             "networkProfile": {"networkInterfaceConfigurations": [{"name": v.name + "-nic",
                                                                    "properties": {"primary": True}}]},
         },
-        "provisioningState": "Succeeded", "overprovision": False, "uniqueId": v.unique_id,
+        "provisioningState": v.provisioning_state, "overprovision": False, "uniqueId": v.unique_id,
         "platformFaultDomainCount": 1 if v.zones else 5, "timeCreated": iso(sim.state.t0 - 60 * 86400),
     }
-    if v.health_signal:
+    if v.health_kind == "probe":
+        # Uniform only: the load balancer probe the instances' health is read from
+        props["virtualMachineProfile"]["networkProfile"]["healthProbe"] = {"id": (
+            "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/loadBalancers/%s-lb/probes/http"
+            % (v.rg.sub, v.rg.name, v.name))}
+    if v.repairs is not None:
+        props["automaticRepairsPolicy"] = dict(v.repairs)
+    if v.health_kind == "extension":
         props["virtualMachineProfile"]["extensionProfile"] = {"extensions": [{
             "name": "HealthExtension", "properties": {
                 "publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
@@ -78,12 +89,16 @@ def vmss_body(sim, v):
                 "settings": {"protocol": "http", "port": 80, "requestPath": "/health"}}}]}
     body = {"id": v.id, "name": v.name, "type": VMSS_TYPE, "location": v.location,
             "sku": dict(v.sku), "properties": props}
+    if v.tags:
+        # the tags as the Tags API (tags.py) left them: a tag write is not a model change, so nothing
+        # else in this body or the VMs' latestModelApplied moves with it
+        body["tags"] = dict(v.tags)
     if v.zones:
         body["zones"] = list(v.zones)
     return body
 
 
-def instance_view(sim, i, now, statuses_filter=None):
+def instance_view(sim, i, now, statuses_filter=None, with_health=True):
     v = i.vmss
     power, health, prov = power_and_health(i, now)
     created = i.created
@@ -121,14 +136,14 @@ def instance_view(sim, i, now, statuses_filter=None):
         if m.get("message"):
             mrs["lastOperationMessage"] = m["message"]
         view["maintenanceRedeployStatus"] = mrs
-    if v.health_signal and health:
+    if v.health_signal and health and with_health:
         lvl, disp = HEALTH_DISPLAY.get(health, ("Info", health))
         view["vmHealth"] = {"status": {"code": "HealthState/%s" % health, "level": lvl, "displayStatus": disp}}
     view["statuses"] = statuses
     return view
 
 
-def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None):
+def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None, with_health=True):
     v = i.vmss
     nic_id = "%s/virtualMachines/%s/networkInterfaces/%s-nic" % (v.id, i.id, v.name)
     props = {
@@ -154,12 +169,12 @@ def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None):
         "timeCreated": iso(i.created),
     }
     if expand:
-        props["instanceView"] = instance_view(sim, i, now, statuses_filter)
+        props["instanceView"] = instance_view(sim, i, now, statuses_filter, with_health)
     if select is not None:
         keep = {s.split("/")[0].strip().lower() for s in select.split(",") if s.strip()}
         props = {k: val for k, val in props.items() if k.lower() in keep}
         if "instanceview" in keep and "instanceView" not in props:
-            props["instanceView"] = instance_view(sim, i, now, statuses_filter)
+            props["instanceView"] = instance_view(sim, i, now, statuses_filter, with_health)
         sub_sel = [s.strip().split("/", 1)[1] for s in select.split(",") if "/" in s]
         if sub_sel and "instanceView" in props:
             iv = props["instanceView"]
@@ -193,6 +208,9 @@ def scale_set_instance_view(sim, v, now):
                 ext[k] = ext.get(k, 0) + 1
         body["extensions"] = [{"name": "HealthExtension", "statusesSummary": [
             {"code": c, "count": n} for c, n in sorted(ext.items())]}]
+    if v.repairs is not None:
+        # UNVERIFIED: AutomaticRepairs is listed only once a repairs policy was configured on the scale set
+        body["orchestrationServices"] = [{"serviceName": "AutomaticRepairs", "serviceState": v.repairs_state}]
     return body
 
 
@@ -251,5 +269,8 @@ def vm_list(sim, req):
                                "supported: '%s'." % flt, target="$filter")
     body, err = paginate(req, insts, v.vm_page_size, keep_params=("$expand", "$select", "$filter"),
                          build=lambda i: vm_body(sim, i, now, expand=expand, select=select,
-                                                 statuses_filter=statuses_filter))
+                                                 statuses_filter=statuses_filter,
+                                                 # UNVERIFIED whether Azure's list carries vmHealth (arm-facts):
+                                                 # the vm_list_health switch serves the list without it
+                                                 with_health=v.vm_list_health))
     return err or Resp(200, body)

@@ -19,7 +19,7 @@ The route name is what the request log, the counters and fault injection use.
 
 import re
 
-from . import aad, arm, compute, control, lro
+from . import aad, arm, compute, control, lro, tags
 
 
 class Route:
@@ -66,6 +66,7 @@ RG = SUB + "/resourceGroups/{rg}"
 VMSS = RG + "/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}"
 VMSS_VM = VMSS + "/virtualMachines/{vm}"
 _A = "Microsoft.Compute/virtualMachineScaleSets"
+TAGS = "/providers/Microsoft.Resources/tags/default"
 
 # First match wins; a path that matches a row of another method answers method_not_allowed (405).
 ROUTES = [
@@ -105,6 +106,16 @@ ROUTES = [
           scope="scale_set", action=_A + "/performMaintenance/action", policy="update"),
     Route("POST", VMSS_VM + "/performMaintenance", "vm_perform_maintenance", lro.vm_perform_maintenance,
           scope="scale_set_vm", action=_A + "/virtualMachines/performMaintenance/action", policy="update"),
+    Route("POST", VMSS + "/setOrchestrationServiceState", "set_orchestration_service_state",
+          lro.set_orchestration_service_state, scope="scale_set", action=_A + "/setOrchestrationServiceState/action",
+          policy="update"),
+    # -- Microsoft.Resources tags at the scale set's scope (not a Compute request: ARM throttling only)
+    Route("GET", VMSS + TAGS, "tags_get", tags.tags_get, scope="scale_set", action="Microsoft.Resources/tags/read"),
+    Route("PUT", VMSS + TAGS, "tags_put", tags.tags_put, scope="scale_set", action="Microsoft.Resources/tags/write"),
+    Route("PATCH", VMSS + TAGS, "tags_patch", tags.tags_patch, scope="scale_set",
+          action="Microsoft.Resources/tags/write"),
+    Route("DELETE", VMSS + TAGS, "tags_delete", tags.tags_delete, scope="scale_set",
+          action="Microsoft.Resources/tags/delete"),
     # -- control API (matched against control_path(): lower case, no trailing "/")
     Route("*", "/_sim", "control", control.health, kind="control"),
     Route("*", "/_sim/health", "control", control.health, kind="control"),
@@ -120,6 +131,7 @@ ROUTES = [
     Route("GET", "/_sim/instances", "control", control.state_get, kind="control"),
     Route("GET", "/_sim/state", "control", control.state_get, kind="control"),
     Route("POST", "/_sim/rolling-upgrade", "control", control.rolling_upgrade_post, kind="control"),
+    Route("POST", "/_sim/scale-set", "control", control.scale_set_post, kind="control"),
     Route("POST", "/_sim/throttle", "control", control.throttle_post, kind="control"),
     Route("GET", "/_sim/throttle", "control", control.throttle_get, kind="control"),
     Route("POST", "/_sim/tokens", "control", control.tokens_post, kind="control"),
