@@ -121,3 +121,11 @@ def repairs_to_suspend(scale_set, suspend_setting=True):
     if state != 'Running':
         return dict(suspend=False, reason='automatic repairs are %s, not Running: left as they are' % state)
     return dict(suspend=True, reason='automatic repairs are enabled and Running')
+
+
+def operations_in_progress(instances):
+    """Instance ids (in the given order) whose provisioning state is ``updating``: an operation, for example the
+    maintenance a killed run had started, is still running on them. A rerun must not POST them again (Azure
+    answers 409): it waits for them and verifies them like a batch."""
+    return [entry.get('instance_id') for entry in instances or []
+            if (entry.get('provisioning_state') or '').lower() == 'updating']

@@ -100,3 +100,12 @@ def vmss(enabled, state=None):
 ])
 def test_repairs_are_suspended_only_when_enabled_and_running(scale_set, setting, suspend):
     assert sp.repairs_to_suspend(scale_set, setting)['suspend'] is suspend
+
+
+def test_operations_in_progress_are_the_updating_instances():
+    fleet = [{'instance_id': '0', 'provisioning_state': 'succeeded'},
+             {'instance_id': '3', 'provisioning_state': 'updating', 'power_state': 'stopped'},
+             {'instance_id': '5', 'provisioning_state': 'Updating'},
+             {'instance_id': '7', 'provisioning_state': None}]
+    assert sp.operations_in_progress(fleet) == ['3', '5']
+    assert sp.operations_in_progress([]) == [] and sp.operations_in_progress(None) == []
