@@ -181,3 +181,25 @@ def write_was_slow(confirm_delay, read_write_seconds):
     slower than that cannot know whether it overwrote a run that already confirmed, so it backs off.
     """
     return read_write_seconds > float(confirm_delay)
+
+
+def default_run_id(awx_job_id=None, epoch=None, token=''):
+    """The run id a role run uses when none is given: the AWX job id when AWX runs it, else the time and a token."""
+    if awx_job_id not in (None, ''):
+        return 'awx-%s' % awx_job_id
+    return 'run-%d-%s' % (int(epoch or 0), token) if token else 'run-%d' % int(epoch or 0)
+
+
+def default_owner(awx_job_id=None, user=None, host=None):
+    """Who the lease names: the AWX job when AWX runs it, else user@host of the controller."""
+    if awx_job_id not in (None, ''):
+        return 'awx job %s' % awx_job_id
+    return '%s@%s' % (user or 'unknown', host or 'unknown')
+
+
+def run_duration(duration, operation_timeout, health_timeout, pause_seconds=0):
+    """Lease seconds: ``duration`` when it is above 0, else long enough for one batch at its worst (the operation
+    timeout, the health timeout and the pause, plus 10 minutes), since the lease is renewed before each batch."""
+    if int(duration or 0) > 0:
+        return int(duration)
+    return int(operation_timeout) + int(health_timeout) + int(pause_seconds or 0) + 600

@@ -27,9 +27,6 @@ SOURCE_VARIABLE = 'role variable'
 SOURCE_SCALE_SET = 'scale set rolling upgrade policy'
 SOURCE_DEFAULT = 'default'
 
-ACTIVE_ROLLING_CODES = ('RollingForward', 'RollingBack')
-
-
 def effective_policy(rolling_upgrade_policy, user_values, defaults=None):
     """The run's policy, field by field: a value the user set wins, then the scale set's, then the default.
 
@@ -82,28 +79,26 @@ def os_upgrade_in_progress(history):
     return None
 
 
-def refusals(scale_set, rolling_upgrade=None, os_upgrade_history=None, allow_during_rolling_upgrade=False):
-    """Why a run must not start on this scale set now: a list of messages, empty when it may.
+def os_upgrade_in_progress_refusal(history):
+    """Refuse while an OS image upgrade (automatic or started by a user) rolls forward (``history``:
+    os_upgrade_history_info's list, newest first); ``''`` when none does."""
+    upgrade = os_upgrade_in_progress(history)
+    if upgrade is None:
+        return ''
+    started_by = upgrade.get('started_by')
+    kind = 'an automatic OS image upgrade' if started_by == 'Platform' else 'an OS image upgrade'
+    return '%s is in progress on the scale set (started %s%s); wait for it to finish.' % (
+        kind, (upgrade.get('running_status') or {}).get('start_time') or 'at an unknown time',
+        ' by %s' % started_by if started_by else '')
 
-    Checked before any change: the scale set's provisioning state, a rolling upgrade that is rolling forward or back,
-    an OS image upgrade (automatic or not) in progress.
-    """
-    problems = []
+
+def provisioning_refusal(scale_set):
+    """Refuse while Azure is still changing the scale set (``scale_set``: scale_set_info's ``scale_set``)."""
     state = (scale_set or {}).get('provisioning_state')
-    if state and state != 'Succeeded':
-        problems.append('The scale set is in provisioning state %s, not Succeeded: wait until Azure finished the '
-                        'operation that changes it.' % state)
-    code = ((rolling_upgrade or {}).get('running_status') or {}).get('code')
-    if code in ACTIVE_ROLLING_CODES and not allow_during_rolling_upgrade:
-        problems.append('A rolling upgrade is %s on the scale set: wait for it to finish, or cancel it.' % code)
-    upgrade = os_upgrade_in_progress(os_upgrade_history)
-    if upgrade is not None:
-        started_by = upgrade.get('started_by')
-        kind = 'An automatic OS image upgrade' if started_by == 'Platform' else 'An OS image upgrade'
-        problems.append('%s is in progress on the scale set (started %s%s): wait for it to finish.' % (
-            kind, (upgrade.get('running_status') or {}).get('start_time') or 'at an unknown time',
-            ' by %s' % started_by if started_by else ''))
-    return problems
+    if not state or state == 'Succeeded':
+        return ''
+    return ('the scale set is in provisioning state %s, not Succeeded; wait until Azure has finished the operation '
+            'that changes it.' % state)
 
 
 def repairs_to_suspend(scale_set, suspend_setting=True):

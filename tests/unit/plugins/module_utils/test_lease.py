@@ -101,3 +101,13 @@ def test_owner_rules():
     assert leases.owner_error('a;b')
     assert leases.owner_error(' ')
     assert leases.owner_error('x' * 121)
+
+
+def test_role_defaults_for_run_id_owner_and_duration():
+    assert leases.default_run_id('1234', NOW) == 'awx-1234'
+    assert leases.default_run_id(None, NOW, 'ab12') == 'run-1796083200-ab12'
+    assert leases.run_id_error(leases.default_run_id(None, NOW, 'ab12')) is None
+    assert leases.default_owner('1234', 'root', 'ctl') == 'awx job 1234'
+    assert leases.default_owner('', 'root', 'ctl') == 'root@ctl'
+    assert leases.run_duration(600, 3600, 1800) == 600
+    assert leases.run_duration(0, 3600, 1800, 5) == 6005

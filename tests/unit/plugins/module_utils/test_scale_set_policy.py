@@ -56,31 +56,22 @@ def test_the_refusal_says_what_to_add():
         sp.require_health_signal('sometimes', 'none')
 
 
-def running(code):
-    return {'running_status': {'code': code}}
-
-
-def test_refusals_before_any_change():
-    assert sp.refusals({'provisioning_state': 'Succeeded'}, running('Completed'), []) == []
-    assert sp.refusals({'provisioning_state': 'Succeeded'}, {}, None) == []
-    for code in ('RollingForward', 'RollingBack'):
-        found = sp.refusals({'provisioning_state': 'Succeeded'}, running(code), [])
-        assert len(found) == 1 and code in found[0]
-    assert sp.refusals({'provisioning_state': 'Succeeded'}, running('RollingBack'), [],
-                       allow_during_rolling_upgrade=True) == []
-    updating = sp.refusals({'provisioning_state': 'Updating'}, None, [])
-    assert len(updating) == 1 and 'Updating' in updating[0]
+def test_provisioning_refusal():
+    assert sp.provisioning_refusal({'provisioning_state': 'Succeeded'}) == ''
+    assert sp.provisioning_refusal({}) == ''
+    assert 'provisioning state Updating' in sp.provisioning_refusal({'provisioning_state': 'Updating'})
 
 
 def test_an_os_upgrade_in_progress_is_refused_and_named():
     history = [{'running_status': {'code': 'RollingForward', 'start_time': '2026-12-01T20:00:00Z'}, 'started_by': 'Platform'},
                {'running_status': {'code': 'Completed'}, 'started_by': 'User'}]
-    found = sp.refusals({'provisioning_state': 'Succeeded'}, None, history)
-    assert found == ['An automatic OS image upgrade is in progress on the scale set (started 2026-12-01T20:00:00Z by '
-                     'Platform): wait for it to finish.']
-    assert sp.os_upgrade_in_progress(history[1:]) is None
-    user = sp.refusals({}, None, [{'running_status': {'code': 'RollingForward'}, 'started_by': 'User'}])
-    assert user[0].startswith('An OS image upgrade is in progress')
+    assert sp.os_upgrade_in_progress_refusal(history) == (
+        'an automatic OS image upgrade is in progress on the scale set (started 2026-12-01T20:00:00Z by Platform); '
+        'wait for it to finish.')
+    assert sp.os_upgrade_in_progress_refusal(history[1:]) == ''
+    assert sp.os_upgrade_in_progress_refusal(None) == ''
+    user = sp.os_upgrade_in_progress_refusal([{'running_status': {'code': 'RollingForward'}, 'started_by': 'User'}])
+    assert user.startswith('an OS image upgrade is in progress')
 
 
 def vmss(enabled, state=None):
