@@ -203,3 +203,10 @@ def run_duration(duration, operation_timeout, health_timeout, pause_seconds=0):
     if int(duration or 0) > 0:
         return int(duration)
     return int(operation_timeout) + int(health_timeout) + int(pause_seconds or 0) + 600
+
+
+def lease_settings(run_id, awx_job_id, epoch, token, user, host, duration, operation_timeout, health_timeout):
+    """The role's lease: ``{'run_id', 'owner', 'duration'}`` from its variables and the run's context."""
+    return dict(run_id=run_id or default_run_id(awx_job_id, epoch, token),
+                owner=default_owner(awx_job_id, user, host),
+                duration=run_duration(duration, operation_timeout, health_timeout))

@@ -124,3 +124,25 @@ def operations_in_progress(instances):
     answers 409): it waits for them and verifies them like a batch."""
     return [entry.get('instance_id') for entry in instances or []
             if (entry.get('provisioning_state') or '').lower() == 'updating']
+
+
+_PERCENT_FIELDS = ('max_batch_instance_percent', 'max_unhealthy_instance_percent',
+                   'max_unhealthy_upgraded_instance_percent')
+_BOOL_FIELDS = ('prioritize_unhealthy_instances', 'enable_cross_zone_upgrade')
+
+
+def policy_variables(values):
+    """The policy variables as the user set them, typed: whole numbers, an ISO 8601 text, booleans; None (or an
+    empty text, as an AWX survey leaves it) for a variable that was not set. Call after the values were checked."""
+    from ansible.module_utils.parsing.convert_bool import boolean
+    typed = {}
+    for field, value in (values or {}).items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            typed[field] = None
+        elif field in _PERCENT_FIELDS:
+            typed[field] = int(value)
+        elif field in _BOOL_FIELDS:
+            typed[field] = boolean(value, strict=False)
+        else:
+            typed[field] = str(value)
+    return typed

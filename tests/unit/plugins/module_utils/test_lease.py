@@ -111,3 +111,10 @@ def test_role_defaults_for_run_id_owner_and_duration():
     assert leases.default_owner('', 'root', 'ctl') == 'root@ctl'
     assert leases.run_duration(600, 3600, 1800) == 600
     assert leases.run_duration(0, 3600, 1800, 5) == 6005
+
+
+def test_lease_settings():
+    assert leases.lease_settings('', None, NOW, '7', 'ops', 'ctl', 0, 60, 30) == dict(
+        run_id='run-1796083200-7', owner='ops@ctl', duration=690)
+    assert leases.lease_settings('mine', '42', NOW, '7', 'ops', 'ctl', 900, 60, 30) == dict(
+        run_id='mine', owner='awx job 42', duration=900)

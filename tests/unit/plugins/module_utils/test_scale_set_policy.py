@@ -100,3 +100,13 @@ def test_operations_in_progress_are_the_updating_instances():
              {'instance_id': '7', 'provisioning_state': None}]
     assert sp.operations_in_progress(fleet) == ['3', '5']
     assert sp.operations_in_progress([]) == [] and sp.operations_in_progress(None) == []
+
+
+def test_policy_variables_keep_unset_as_none_and_type_the_rest():
+    typed = sp.policy_variables({'max_batch_instance_percent': '30', 'max_unhealthy_instance_percent': None,
+                                 'pause_time_between_batches': 'PT1M', 'prioritize_unhealthy_instances': 'yes',
+                                 'enable_cross_zone_upgrade': '', 'max_unhealthy_upgraded_instance_percent': 10})
+    assert typed == {'max_batch_instance_percent': 30, 'max_unhealthy_instance_percent': None,
+                     'pause_time_between_batches': 'PT1M', 'prioritize_unhealthy_instances': True,
+                     'enable_cross_zone_upgrade': None, 'max_unhealthy_upgraded_instance_percent': 10}
+    assert sp.policy_variables({'enable_cross_zone_upgrade': False}) == {'enable_cross_zone_upgrade': False}
