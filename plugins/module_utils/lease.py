@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The maintenance lease: one run at a time per scale set, held in a tag on the scale set. Pure functions.
 
-The tag ``azure_vmss_maintenance_lease`` holds ``run=<run id>;owner=<owner>;expires=<UTC time>``. ARM's tags
+The tag ``azure_vmss_maintenance_lease`` holds ``run=<run id>;owner=<owner>;expires=<UTC time>`` (and
+``;repairs=suspended`` while the holder has automatic repairs suspended). ARM's tags
 have no compare-and-swap, so a run takes the lease by writing its value, waiting, and reading it back
 (``write_was_slow`` says when a run must back off): of two runs that write at nearly the same moment the later write wins, and the earlier
 writer sees it on its read and backs off. Times are ARM's (the ``Date`` header of its answers) when known, so
@@ -65,8 +66,12 @@ def parse_time(text):
     return parsed.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def format_lease(run_id, owner, expires_epoch):
+def format_lease(run_id, owner, expires_epoch, repairs_suspended=False):
+    """The tag value. ``repairs_suspended`` records that the holder suspended automatic repairs, so a run that
+    takes the lease over (the holder was killed) knows it must resume them."""
     value = 'run=%s;owner=%s;expires=%s' % (run_id, owner, format_time(expires_epoch))
+    if repairs_suspended:
+        value += ';repairs=suspended'
     if len(value) > MAX_VALUE_LENGTH:
         raise ValueError('the lease value is %d characters long; ARM allows %d' % (len(value), MAX_VALUE_LENGTH))
     return value
@@ -81,7 +86,7 @@ def find_value(tags):
 
 
 def parse_lease(value):
-    """A lease tag value -> ``{'run_id', 'owner', 'expires', 'value'}``; None for no lease.
+    """A lease tag value -> ``{'run_id', 'owner', 'expires', 'repairs_suspended', 'value'}``; None for no lease.
 
     A value that does not parse has no expiry a run could honour: it reads as expired (``expires`` None),
     so the next run takes it over with a warning instead of being locked out forever.
@@ -95,7 +100,8 @@ def parse_lease(value):
             fields[key.strip()] = item.strip()
     expires = fields.get('expires')
     return dict(run_id=fields.get('run') or None, owner=fields.get('owner') or None,
-                expires=expires if parse_time(expires or '') is not None else None, value=value)
+                expires=expires if parse_time(expires or '') is not None else None,
+                repairs_suspended=fields.get('repairs') == 'suspended', value=value)
 
 
 def lease_state(lease, now):

@@ -63,6 +63,13 @@ options:
       - The run id of a live lease to take over on purpose with O(action=acquire), for example the lease of a
         cancelled AWX job. A lease held by another run id is still refused.
     type: str
+  repairs_suspended:
+    description:
+      - With O(action=acquire) or O(action=renew), record in the lease that this run has automatic repairs suspended
+        (C(;repairs=suspended)). A run that takes the lease over (the holder was killed) sees it in
+        RV(previous_lease.repairs_suspended) and knows it must resume them.
+    type: bool
+    default: false
   confirm_delay:
     description:
       - Seconds to wait after writing the lease before reading it back with O(action=acquire), and the longest
@@ -118,7 +125,7 @@ lease:
     - The lease on the scale set after the module ran (in check mode, what it would be), or null when there is none.
   returned: success, and on failure when a lease was read
   type: dict
-  sample: {run_id: '1234', owner: awx job 1234, expires: '2026-12-01T21:30:00Z',
+  sample: {run_id: '1234', owner: awx job 1234, expires: '2026-12-01T21:30:00Z', repairs_suspended: false,
            value: 'run=1234;owner=awx job 1234;expires=2026-12-01T21:30:00Z'}
   contains:
     run_id:
@@ -132,6 +139,10 @@ lease:
     expires:
       description: When the lease expires (UTC, ISO 8601), null for a value that does not parse.
       type: str
+      returned: always
+    repairs_suspended:
+      description: Whether the holder recorded that it has automatic repairs suspended.
+      type: bool
       returned: always
     value:
       description: The tag's value as stored.
@@ -177,6 +188,7 @@ ARGUMENT_SPEC = dict(
     owner=dict(type='str'),
     duration=dict(type='int', default=1800),
     break_lease=dict(type='str'),
+    repairs_suspended=dict(type='bool', default=False),
     confirm_delay=dict(type='float', default=5),
 )
 
@@ -231,7 +243,8 @@ class Lease(object):
         return self.tags.last_time or time.time()
 
     def write(self, now):
-        value = leases.format_lease(self.run_id, self.owner, now + self.module.params['duration'])
+        value = leases.format_lease(self.run_id, self.owner, now + self.module.params['duration'],
+                                    self.module.params['repairs_suspended'])
         self.tags.merge({leases.LEASE_TAG: value})
         return value
 
@@ -272,7 +285,8 @@ class Lease(object):
             self.fail(decision['outcome'], '%s Nothing was changed.' % decision['reason'], current)
         self.warn(decision)
         if module.check_mode:
-            value = leases.format_lease(self.run_id, self.owner, now + module.params['duration'])
+            value = leases.format_lease(self.run_id, self.owner, now + module.params['duration'],
+                                        module.params['repairs_suspended'])
             self.exit(decision['outcome'], leases.parse_lease(value), changed=True)
         value = self.write(now)
         if decision['action'] == leases.TAKE:

@@ -19,7 +19,9 @@ def test_value_round_trips_and_fits_a_tag():
     value = leases.format_lease('1234', 'awx job 1234', NOW + 1800)
     assert value == 'run=1234;owner=awx job 1234;expires=2026-12-01T00:30:00Z'
     assert leases.parse_lease(value) == {'run_id': '1234', 'owner': 'awx job 1234',
-                                         'expires': '2026-12-01T00:30:00Z', 'value': value}
+                                         'expires': '2026-12-01T00:30:00Z', 'repairs_suspended': False, 'value': value}
+    marked = leases.format_lease('1234', 'awx job 1234', NOW + 1800, repairs_suspended=True)
+    assert marked.endswith(';repairs=suspended') and leases.parse_lease(marked)['repairs_suspended'] is True
     with pytest.raises(ValueError):
         leases.format_lease('r', 'o' * 250, NOW)
 

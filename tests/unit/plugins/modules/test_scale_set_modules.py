@@ -234,3 +234,11 @@ def test_bad_lease_arguments_fail_before_any_request(run, extra, message):
     result = run(maintenance_lease, lease_args(**extra), arm)
     assert result['failed'] is True and message in result['msg']
     assert arm.requests == []
+
+
+def test_renew_records_suspended_repairs_for_a_run_that_takes_over(run):
+    arm = (FakeArm().on('GET', TAGS, body=tags_body({leases.LEASE_TAG: live('run-a')}), times=1)
+           .on('PATCH', TAGS, body=written).on('GET', TAGS, body=written))
+    result = run(maintenance_lease, lease_args(action='renew', repairs_suspended=True), arm)
+    assert result['outcome'] == 'renewed' and result['lease']['repairs_suspended'] is True
+    assert arm.requests[1]['body']['properties']['tags'][leases.LEASE_TAG].endswith(';repairs=suspended')
