@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 
@@ -10,12 +11,13 @@ if HERE not in sys.path:
 from armsim import Simulator  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def sim():
-    # time scale 0.01: one scenario minute of maintenance takes 0.6 s
-    with Simulator(scenario="basic", time_scale=0.01, seed=1) as s:
+@contextlib.contextmanager
+def trusted(simulator):
+    """A started simulator whose CA the SDK trusts while the block runs (the machine points REQUESTS_CA_BUNDLE at
+    the system bundle)."""
+    with simulator as s:
         old = os.environ.get("REQUESTS_CA_BUNDLE")
-        os.environ["REQUESTS_CA_BUNDLE"] = s.ca_bundle  # the machine points it at the system bundle
+        os.environ["REQUESTS_CA_BUNDLE"] = s.ca_bundle
         try:
             yield s
         finally:
@@ -23,6 +25,13 @@ def sim():
                 os.environ.pop("REQUESTS_CA_BUNDLE", None)
             else:
                 os.environ["REQUESTS_CA_BUNDLE"] = old
+
+
+@pytest.fixture(scope="session")
+def sim():
+    # time scale 0.01: one scenario minute of maintenance takes 0.6 s
+    with trusted(Simulator(scenario="basic", time_scale=0.01, seed=1)) as s:
+        yield s
 
 
 @pytest.fixture(autouse=True)

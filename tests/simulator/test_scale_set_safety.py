@@ -12,7 +12,7 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.compute.models import OrchestrationServiceStateInput
 
 from armsim import Simulator
-from conftest import HERE, make_client
+from conftest import HERE, make_client, trusted
 
 SCENARIO = os.path.join(HERE, "..", "integration", "targets", "scale_set_safety_setup", "files", "scenario.yml")
 RG = "rg-safety"
@@ -25,16 +25,8 @@ LEASE = "azure_vmss_maintenance_lease"
 def safety():
     with open(SCENARIO) as handle:
         data = yaml.safe_load(handle)
-    with Simulator(scenario_data=data, time_scale=0.05, seed=1) as s:
-        old = os.environ.get("REQUESTS_CA_BUNDLE")
-        os.environ["REQUESTS_CA_BUNDLE"] = s.ca_bundle
-        try:
-            yield s
-        finally:
-            if old is None:
-                os.environ.pop("REQUESTS_CA_BUNDLE", None)
-            else:
-                os.environ["REQUESTS_CA_BUNDLE"] = old
+    with trusted(Simulator(scenario_data=data, time_scale=0.05, seed=1)) as s:
+        yield s
 
 
 @pytest.fixture(autouse=True)
