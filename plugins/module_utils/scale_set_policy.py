@@ -27,6 +27,7 @@ SOURCE_VARIABLE = 'role variable'
 SOURCE_SCALE_SET = 'scale set rolling upgrade policy'
 SOURCE_DEFAULT = 'default'
 
+
 def effective_policy(rolling_upgrade_policy, user_values, defaults=None):
     """The run's policy, field by field: a value the user set wins, then the scale set's, then the default.
 

@@ -66,8 +66,8 @@ options:
   repairs_suspended:
     description:
       - With O(action=acquire) or O(action=renew), record in the lease that this run has automatic repairs suspended
-        (C(;repairs=suspended)). A run that takes the lease over (the holder was killed) sees it in
-        RV(previous_lease.repairs_suspended) and knows it must resume them.
+        (C(;repairs=suspended)). A run that takes the lease over (the holder was killed) sees it as
+        C(repairs_suspended) of RV(previous_lease) and knows it must resume them.
     type: bool
     default: false
   confirm_delay:
