@@ -53,14 +53,14 @@ def require_health_signal(setting, health_kind):
     """Whether instances must report health, from ``safe_maintenance_require_health_signal``.
 
     ``setting`` is ``auto`` (required when the scale set has a health signal), or a boolean. Returns
-    ``{'required': bool, 'refusal': message or None}``: with ``auto`` and no health signal the run refuses, since it
+    ``{'required': bool, 'refusal': message or ''}``: with ``auto`` and no health signal the run refuses, since it
     could only judge instances by their power state.
     """
     text = str(setting).strip().lower()
     if text in ('true', 'yes', '1'):
-        return dict(required=True, refusal=None)
+        return dict(required=True, refusal='')
     if text in ('false', 'no', '0'):
-        return dict(required=False, refusal=None)
+        return dict(required=False, refusal='')
     if text != 'auto':
         raise ValueError("safe_maintenance_require_health_signal must be auto, true or false, got %r" % (setting,))
     if (health_kind or NO_SIGNAL) == NO_SIGNAL:
@@ -69,7 +69,7 @@ def require_health_signal(setting, health_kind):
             'load balancer health probe (virtualMachineProfile.networkProfile.healthProbe) or the Application Health '
             'extension (ApplicationHealthLinux or ApplicationHealthWindows), or set '
             'safe_maintenance_require_health_signal: false to maintain on power state alone.'))
-    return dict(required=True, refusal=None)
+    return dict(required=True, refusal='')
 
 
 def os_upgrade_in_progress(history):

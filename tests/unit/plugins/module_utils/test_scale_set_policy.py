@@ -45,7 +45,7 @@ def test_policy_without_a_rolling_policy_is_defaults_and_variables():
 def test_require_health_signal(setting, kind, required, refuses):
     result = sp.require_health_signal(setting, kind)
     assert result['required'] is required
-    assert (result['refusal'] is not None) is refuses
+    assert bool(result['refusal']) is refuses
 
 
 def test_the_refusal_says_what_to_add():
