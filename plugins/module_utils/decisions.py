@@ -205,7 +205,7 @@ def final_message(report):
         reason += '.'
     text = 'Maintenance of %s stopped: %s' % (report.get('scale_set'), reason)
     if not report.get('batches'):
-        return text + ' Nothing was changed.'
+        return text if text.endswith('Nothing was changed.') else text + ' Nothing was changed.'
     return text + (' Maintained: %d instance(s) (%s); left to do: %s. Run the role again to continue with what '
                    'is left.' % (report['totals']['maintained'], _ids(maintained_ids(report['batches'])),
                                  _ids(report.get('remaining_instance_ids') or [])))

@@ -195,6 +195,9 @@ def test_final_message():
     nothing = decisions.final_message(dict(aborted=True, abort_reason='a rolling upgrade is running ', scale_set='vmss',
                                            batches=[]))
     assert nothing == 'Maintenance of vmss stopped: a rolling upgrade is running. Nothing was changed.'
+    leased = decisions.final_message(dict(aborted=True, abort_reason="leased by run 'a'. Nothing was changed.",
+                                          scale_set='vmss', batches=[]))
+    assert leased == "Maintenance of vmss stopped: leased by run 'a'. Nothing was changed.", 'said once'
     stopped = decisions.final_message(dict(
         aborted=True, abort_reason='after batch 2, too many', scale_set='vmss', remaining_instance_ids=['3', '4'],
         batches=[record(1, ['0', '5']), record(2, ['1', '2'], ['1'])], totals=dict(maintained=4)))
