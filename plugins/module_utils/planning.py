@@ -80,7 +80,7 @@ def variable_problems(variables, prefix='safe_maintenance_'):
     for name, value in sorted(variables.items()):
         short = name[len(prefix):] if name.startswith(prefix) else name
         try:
-            if short in OPTIONAL_POLICY_VARIABLES and (value is None or (isinstance(value, str) and not value.strip())):
+            if short in OPTIONAL_POLICY_VARIABLES and value is None:
                 continue  # not set: taken from the scale set's rolling upgrade policy, else Azure's default
             if short == 'require_health_signal':
                 if str(value).strip().lower() not in ('auto', 'true', 'false', 'yes', 'no'):
