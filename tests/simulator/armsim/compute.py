@@ -31,10 +31,6 @@ def vmss_get(sim, req):
 
 
 def vmss_instance_view(sim, req):
-    if req.vmss.orchestration_mode == "Flexible":
-        # arm-facts: refused on Flexible; UNVERIFIED: the HTTP status (409 taken as the likely one)
-        return cloud_error(409, "OperationNotAllowed", "Operation 'VirtualMachineScaleSets.instanceView.GET' is not "
-                           "allowed on Virtual Machine Scale Set '%s'." % req.vmss.name)
     return Resp(200, scale_set_instance_view(sim, req.vmss, req.now))
 
 
@@ -74,6 +70,11 @@ def vmss_body(sim, v):
         "provisioningState": v.provisioning_state, "overprovision": False, "uniqueId": v.unique_id,
         "platformFaultDomainCount": 1 if v.zones else 5, "timeCreated": iso(sim.state.t0 - 60 * 86400),
     }
+    if v.flexible:
+        # Flexible: at most 3 fault domains (1 when zonal), no overprovisioning (Azure docs, "Orchestration
+        # modes"); UNVERIFIED which of the Uniform-only properties a real Flexible GET leaves out.
+        props["platformFaultDomainCount"] = 1 if v.zones else 3
+        del props["overprovision"]
     if v.health_kind == "probe":
         # Uniform only: the load balancer probe the instances' health is read from
         props["virtualMachineProfile"]["networkProfile"]["healthProbe"] = {"id": (
@@ -112,7 +113,7 @@ def instance_view(sim, i, now, statuses_filter=None, with_health=True):
     view = {
         "platformUpdateDomain": i.update_domain,
         "platformFaultDomain": i.fault_domain,
-        "computerName": i.computer_name or "%s%06x" % (v.name[:9], int(i.id)),
+        "computerName": i.computer_name or i.default_computer_name,
         "osName": "ubuntu", "osVersion": "22.04",
         "vmAgent": {"vmAgentVersion": "2.11.1.12", "statuses": [{
             "code": "ProvisioningState/succeeded" if power == "running" else "ProvisioningState/Unavailable",
@@ -139,6 +140,9 @@ def instance_view(sim, i, now, statuses_filter=None, with_health=True):
     if v.health_signal and health and with_health:
         lvl, disp = HEALTH_DISPLAY.get(health, ("Info", health))
         view["vmHealth"] = {"status": {"code": "HealthState/%s" % health, "level": lvl, "displayStatus": disp}}
+    if i.update_domain is None:
+        # UNVERIFIED: a Flexible scale set's VM (no update domains) is taken to leave the key out
+        del view["platformUpdateDomain"]
     view["statuses"] = statuses
     return view
 
@@ -159,7 +163,7 @@ def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None, with_h
                     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%s_OsDisk_1"
                     % (v.rg.sub, v.rg.name, i.name))}, "diskSizeGB": 30},
             "dataDisks": []},
-        "osProfile": {"computerName": i.computer_name or "%s%06x" % (v.name[:9], int(i.id)),
+        "osProfile": {"computerName": i.computer_name or i.default_computer_name,
                       "adminUsername": "azureuser",
                       "linuxConfiguration": {"disablePasswordAuthentication": True,
                                              "provisionVMAgent": True},
