@@ -506,12 +506,6 @@ def describe_ids(instance_ids):
     return ', '.join(str(i) for i in instance_ids)
 
 
-def retry_after_seconds(headers, default):
-    """``Retry-After`` in seconds (ARM sends whole seconds), else ``default``."""
-    value = str((headers or {}).get('Retry-After') or '').strip()
-    return int(value) if value.isdigit() else default
-
-
 def _phrase(operation, target):
     from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import describe_action
     return describe_action(operation, str(target))
