@@ -14,7 +14,6 @@ A new resource kind is one resolver function and one entry in SCOPES.
 """
 
 import re
-import time
 from urllib.parse import quote
 
 from . import aad, throttling
@@ -50,8 +49,8 @@ def arm_request(sim, req, route):
             return err
     if req.vmss is None:
         return route.handler(sim, req)
-    req.now = time.time()
     with sim.lock:
+        req.now = sim.now()
         settle_scale_set(sim, req.vmss, req.now)
         return route.handler(sim, req)
 
