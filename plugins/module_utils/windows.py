@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Maintenance windows as pure functions: each instance's self-service deadline, the estimate of a plan
+against the clock, the deadline warnings, the run window, the pause between update domains, and the proof
+that Azure completed an instance's maintenance.
+
+Azure gives each VM of a maintenance wave a self-service window (``preMaintenanceWindowStartTime`` /
+``EndTime``, typically about 35 days); after it, Azure maintains the VM itself in the scheduled window
+(``maintenanceWindowStartTime`` / ``EndTime``), update domain by update domain, at least 30 minutes apart.
+The end of the self-service window is the instance's deadline: after it, performMaintenance is refused.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import math
+import re
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time, deadline
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
+    PlanningError, iso8601_seconds)
+
+# Azure documents no duration for a self-service maintenance beyond "up to several minutes" of
+# unavailability, but its own scheduled maintenance leaves at least 30 minutes per update domain (and names
+# "more than 30 minutes between update domains" as a reason to self-serve): the estimate of one batch,
+# maintenance plus recovery, starts from the same figure.
+DEFAULT_BATCH_MINUTES = 30
+
+# What Azure reports in lastOperationResultCode (MaintenanceOperationResultCodeTypes).
+COMPLETED = 'MaintenanceCompleted'
+FAILED_CODES = ('RetryLater', 'MaintenanceAborted')
+
+# Per-instance outcomes of a run.
+MAINTAINED = 'maintained'
+FAILED = 'failed'
+NOT_CONFIRMED = 'not_confirmed'
+
+_UTC = datetime.timezone.utc
+_OFFSET = re.compile(r'(?:[zZ]|[+-]\d{2}:?\d{2})$')
+
+
+def _as_time(value, name='time'):
+    """A datetime (naive = UTC) or an ISO 8601 string (``Z`` or an offset) -> an aware datetime."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_UTC)
+    parsed = _parse_time(value)
+    if parsed is None:
+        raise PlanningError('%s must be an ISO 8601 date-time, not %r' % (name, value))
+    return parsed
+
+
+def format_time(value):
+    """``2026-12-01T22:00:00Z``: UTC, whole seconds (the report's and the warnings' form)."""
+    return value.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ') if value is not None else None
+
+
+def batch_minutes(value, name='safe_maintenance_expected_batch_minutes'):
+    """How long one batch is expected to take, in minutes: a number greater than 0."""
+    try:
+        minutes = float(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        minutes = None
+    if minutes is None or math.isnan(minutes) or math.isinf(minutes) or minutes <= 0:
+        raise PlanningError('%s must be a number of minutes greater than 0 (for example %d), not %r'
+                            % (name, DEFAULT_BATCH_MINUTES, value))
+    return minutes
+
+
+def not_after(value, run_start, name='safe_maintenance_not_after'):
+    """The end of the run window: an ISO 8601 date-time with a UTC offset, or an ISO 8601 duration from
+    ``run_start`` (``PT4H``). None or '' means no run window."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.upper().startswith('P'):
+        try:
+            return _as_time(run_start, 'the run start') + datetime.timedelta(seconds=iso8601_seconds(text, name))
+        except PlanningError as exc:
+            raise PlanningError('%s; or give an ISO 8601 date-time with an offset' % exc)
+    parsed = _parse_time(text) if isinstance(text, str) and 'T' in text.upper() else None
+    if parsed is not None and not _OFFSET.search(text):
+        raise PlanningError('%s %r has no UTC offset: add one (2026-12-01T22:00:00+01:00 or ...Z) so the run '
+                            'window does not depend on the time zone of the controller' % (name, value))
+    if parsed is None:
+        raise PlanningError('%s must be an ISO 8601 date-time with an offset (2026-12-01T22:00:00+01:00) or '
+                            'a duration from the start of the run (PT4H), not %r' % (name, value))
+    return parsed
+
+
+def pause_seconds(pause_time_between_batches_seconds=0, update_domain_pause_seconds=0):
+    """The wait after a batch is healthy again: the longer of the two pauses (both count from then)."""
+    return max(float(pause_time_between_batches_seconds or 0), float(update_domain_pause_seconds or 0))
+
+
+def schedule(plan, instances, start, expected_batch_minutes=DEFAULT_BATCH_MINUTES, pause=0, window_end=None):
+    """The plan against the clock.
+
+    ``plan`` is what planning.plan_batches returns, ``instances`` the fleet it was made from, ``start``
+    when the first batch starts, ``pause`` the seconds between batches (pause_seconds()), ``window_end``
+    the end of the run window (not_after()) or None.
+
+    Returns ``batches``: copies of the plan's batches with ``deadline`` (the earliest deadline the batch
+    serves), ``estimated_start`` and ``estimated_end``, and ``in_run_window`` (False for a batch whose
+    estimated end is after the run window: it is left for the next window); ``deadline_warnings``: one
+    entry per instance whose batch is estimated to end after its deadline ({instance_id, deadline, batch,
+    estimated_end}), in batch order; ``estimated_end``: that of the last batch in the run window.
+    """
+    minutes = batch_minutes(expected_batch_minutes)
+    length = datetime.timedelta(minutes=minutes)
+    gap = datetime.timedelta(seconds=float(pause or 0))
+    by_id = dict((i.get('instance_id'), i) for i in instances)
+    at = _as_time(start, 'the run start')
+    window_end = _as_time(window_end, 'the end of the run window') if window_end is not None else None
+    batches, warnings, last_end = [], [], None
+    for batch in plan.get('batches') or []:
+        end = at + length
+        deadlines = [(deadline(by_id.get(i) or {}), i) for i in batch['instance_ids']]
+        known = [when for when, _i in deadlines if when is not None]
+        entry = dict(batch)
+        entry.update(deadline=format_time(min(known)) if known else None, estimated_start=format_time(at),
+                     estimated_end=format_time(end), in_run_window=window_end is None or end <= window_end)
+        batches.append(entry)
+        if entry['in_run_window']:
+            last_end = end
+        for when, instance_id in deadlines:
+            if when is not None and end > when:
+                warnings.append(dict(instance_id=instance_id, deadline=format_time(when), batch=batch['number'],
+                                     estimated_end=format_time(end)))
+        at = end + gap
+    return dict(batches=batches, deadline_warnings=warnings, estimated_end=format_time(last_end))
+
+
+def describe_deadline_warnings(warnings):
+    """One sentence naming every instance the plan cannot maintain by its deadline, or ''."""
+    if not warnings:
+        return ''
+    return ('The plan cannot maintain %d instance(s) by their self-service deadline; after it Azure maintains '
+            'them in its scheduled window at a time it chooses: %s.' % (len(warnings), '; '.join(
+                '%s (deadline %s, batch %s estimated to end %s)' % (
+                    w['instance_id'], w['deadline'], w['batch'], w['estimated_end']) for w in warnings)))
+
+
+def next_batch_fits(now, window_end, expected_batch_minutes=DEFAULT_BATCH_MINUTES):
+    """True when a batch started ``now`` is estimated to end by the end of the run window (or there is none)."""
+    if window_end is None:
+        return True
+    end = _as_time(now, 'now') + datetime.timedelta(minutes=batch_minutes(expected_batch_minutes))
+    return end <= _as_time(window_end, 'the end of the run window')
+
+
+def completion(instance):
+    """Whether Azure reports the instance's maintenance done, from its instance view entry (as
+    instance_view_info returns it): ``(outcome, reason, last_operation_result_code)``.
+
+    Maintained only when Azure reports ``MaintenanceCompleted``, or no longer reports pending maintenance
+    for it; ``RetryLater`` and ``MaintenanceAborted`` are failures, with Azure's ``lastOperationMessage``;
+    anything else is not confirmed.
+    """
+    maintenance = instance.get('maintenance')
+    if not maintenance:
+        return MAINTAINED, 'Azure no longer reports pending maintenance for it', None
+    code = maintenance.get('last_operation_result_code')
+    message = maintenance.get('last_operation_message')
+    if code == COMPLETED:
+        return MAINTAINED, 'Azure reports MaintenanceCompleted', code
+    if code in FAILED_CODES:
+        return FAILED, 'Azure reports %s%s' % (code, ': %s' % message if message else ''), code
+    return NOT_CONFIRMED, 'Azure does not report the maintenance completed (lastOperationResultCode %s%s)' % (
+        code or 'missing', ', %s' % message if message else ''), code
+
+
+def instance_outcomes(instances, unhealthy_ids=()):
+    """Per instance of a batch (instance view entries read after it): {instance_id, outcome, reason,
+    last_operation_result_code, healthy}. ``unhealthy_ids`` are those still unhealthy (planning.unhealthy_ids)."""
+    unhealthy = set(unhealthy_ids)
+    out = []
+    for instance in instances:
+        outcome, reason, code = completion(instance)
+        out.append(dict(instance_id=instance.get('instance_id'), outcome=outcome, reason=reason,
+                        last_operation_result_code=code, healthy=instance.get('instance_id') not in unhealthy))
+    return out
+
+
+def proof_failures(outcomes):
+    """The ids whose maintenance Azure reports as failed (they count against the upgraded-unhealthy budget)."""
+    return [o['instance_id'] for o in outcomes if o['outcome'] == FAILED]

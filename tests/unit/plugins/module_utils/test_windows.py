@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Maintenance windows: deadline-first planning, the estimate, deadline warnings, the run window, update-domain
+spacing and the proof of completion."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+
+import pytest
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning, windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize
+
+START = datetime.datetime(2026, 12, 1, 20, 0, tzinfo=datetime.timezone.utc)
+
+
+def at(minutes):
+    """An Azure-style timestamp (7 fractional digits) ``minutes`` after START."""
+    return (START + datetime.timedelta(minutes=minutes)).strftime('%Y-%m-%dT%H:%M:%S.%f') + '0+00:00'
+
+
+def vm(instance_id, zone=None, ud=0, deadline=None, health='healthy', code='None', allowed=True, message=None,
+       in_wave=True):
+    """One VM as the VM list sends it, summarised as instance_view_info returns it."""
+    view = {'platformUpdateDomain': ud, 'platformFaultDomain': 0,
+            'statuses': [{'code': 'ProvisioningState/succeeded'}, {'code': 'PowerState/running'}],
+            'vmHealth': {'status': {'code': 'HealthState/%s' % health}}}
+    if in_wave:
+        view['maintenanceRedeployStatus'] = {
+            'isCustomerInitiatedMaintenanceAllowed': allowed, 'preMaintenanceWindowStartTime': at(-2880),
+            'preMaintenanceWindowEndTime': at(deadline if deadline is not None else 14400),
+            'maintenanceWindowStartTime': at(15000), 'maintenanceWindowEndTime': at(25000),
+            'lastOperationResultCode': code}
+        if message:
+            view['maintenanceRedeployStatus']['lastOperationMessage'] = message
+    body = {'instanceId': str(instance_id), 'name': 'vmss_%s' % instance_id, 'properties': {'instanceView': view}}
+    if zone is not None:
+        body['zones'] = [str(zone)]
+    return summarize(body)
+
+
+# The simulator's `windows` scenario: id -> (zone, update domain, deadline in minutes from START)
+SCENARIO = {0: (1, 0, 14400), 1: (2, 1, 180), 2: (3, 2, 12960), 3: (1, 3, 300), 4: (2, 4, 11520), 5: (3, 0, 50),
+            6: (1, 1, 120), 9: (1, 4, 10080), 10: (2, 0, 40), 11: (3, 1, 8640)}
+
+
+def scenario_fleet():
+    return [vm(i, zone=z, ud=ud, deadline=d) for i, (z, ud, d) in sorted(SCENARIO.items())]
+
+
+def ids(plan):
+    return [b['instance_ids'] for b in plan['batches']]
+
+
+# -- ordering -------------------------------------------------------------------------------------------------
+
+def test_deadline_first_across_zones_keeps_zones_and_batch_size():
+    plan = planning.plan_batches(scenario_fleet(), max_batch_instance_percent=20)
+    assert plan['batch_size'] == 2
+    assert ids(plan) == [['10', '1'], ['5', '11'], ['6', '3'], ['9', '0'], ['4'], ['2']]
+    assert [b['zone'] for b in plan['batches']] == ['2', '3', '1', '1', '2', '3']
+    assert [b['number'] for b in plan['batches']] == [1, 2, 3, 4, 5, 6]
+    # zone by zone and id order would have started with zone 1's 0 and 3
+    for batch in plan['batches']:
+        assert len(set(SCENARIO[int(i)][0] for i in batch['instance_ids'])) == 1
+
+
+def test_deadline_first_cross_zone():
+    plan = planning.plan_batches(scenario_fleet(), enable_cross_zone_upgrade=True)
+    assert ids(plan) == [['10', '5'], ['6', '1'], ['3', '11'], ['9', '4'], ['2', '0']]
+    assert all(b['zone'] is None for b in plan['batches'])
+
+
+def test_equal_deadlines_keep_update_domain_then_id_order():
+    fleet = [vm(i, zone=1, ud=ud, deadline=600) for i, ud in ((0, 2), (1, 0), (2, 1), (3, 0))]
+    assert ids(planning.plan_batches(fleet, max_batch_instance_percent=50)) == [['1', '3'], ['2', '0']]
+
+
+def test_equal_deadlines_plan_zone_by_zone_as_before():
+    fleet = [vm(i, zone=i % 2 + 1, ud=i % 3) for i in range(6)]
+    plan = planning.plan_batches(fleet, max_batch_instance_percent=34)
+    assert [b['zone'] for b in plan['batches']] == ['1', '1', '2', '2']
+
+
+def test_prioritize_unhealthy_still_goes_first():
+    fleet = scenario_fleet()
+    fleet[[e['instance_id'] for e in fleet].index('2')]['health_state'] = 'unhealthy'
+    plan = planning.plan_batches(fleet, prioritize_unhealthy_instances=True)
+    assert ids(plan)[0] == ['2', '5']          # zone 3: the unhealthy one, then its zone's earliest deadline
+    assert ids(plan)[1] == ['10', '1']
+    assert planning.plan_batches(fleet)['batches'][0]['instance_ids'] == ['10', '1']
+
+
+def test_one_update_domain_per_batch():
+    fleet = [vm(i, zone=i % 2 + 1, ud=i % 3, deadline=1000 - 10 * i) for i in range(12)]
+    plan = planning.plan_batches(fleet, max_batch_instance_percent=25, one_update_domain_per_batch=True)
+    by_id = dict((e['instance_id'], e) for e in fleet)
+    for batch in plan['batches']:
+        assert len(batch['update_domains']) == 1 and len(batch['instance_ids']) <= 3
+        assert set(by_id[i]['zone'] for i in batch['instance_ids']) == set([batch['zone']])
+    assert sorted(i for b in plan['batches'] for i in b['instance_ids']) == sorted(by_id)
+    # the latest ids have the earliest deadlines: 11 (zone 2, update domain 2) goes first
+    assert plan['batches'][0]['instance_ids'][0] == '11'
+    # without it, a batch of 3 mixes update domains
+    assert any(len(b['update_domains']) > 1 for b in planning.plan_batches(fleet, max_batch_instance_percent=25)['batches'])
+
+
+def test_closed_and_not_yet_open_windows_stay_skipped_with_the_time():
+    fleet = scenario_fleet() + [vm(7, zone=2, allowed=False), vm(8, zone=3, deadline=-60, allowed=False)]
+    fleet[-2]['maintenance']['pre_maintenance_window_start_time'] = at(360)
+    plan = planning.plan_batches(fleet, now=START)
+    reasons = dict((s['instance_id'], s['reason']) for s in plan['skipped'])
+    assert reasons['7'] == 'the self-service maintenance window opens at %s' % at(360)
+    assert reasons['8'] == 'the self-service maintenance window closed at %s' % at(-60)
+    assert '7' not in str(ids(plan)) and '8' not in str(ids(plan))
+
+
+# -- the estimate and the deadline warnings --------------------------------------------------------------------
+
+def test_schedule_estimates_and_deadlines_per_batch():
+    fleet = scenario_fleet()
+    plan = planning.plan_batches(fleet)
+    timed = windows.schedule(plan, fleet, START, expected_batch_minutes=30)
+    first, second = timed['batches'][0], timed['batches'][1]
+    assert first['deadline'] == '2026-12-01T20:40:00Z' and first['estimated_start'] == '2026-12-01T20:00:00Z'
+    assert first['estimated_end'] == '2026-12-01T20:30:00Z' and second['estimated_end'] == '2026-12-01T21:00:00Z'
+    assert second['deadline'] == '2026-12-01T20:50:00Z'
+    assert timed['batches'][-1]['estimated_end'] == '2026-12-01T23:00:00Z'
+    assert timed['estimated_end'] == '2026-12-01T23:00:00Z'
+    assert all(b['in_run_window'] for b in timed['batches'])
+    # exactly the instance the plan cannot reach: 5 (deadline 20:50) in batch 2, estimated to end 21:00
+    assert timed['deadline_warnings'] == [dict(instance_id='5', deadline='2026-12-01T20:50:00Z', batch=2,
+                                               estimated_end='2026-12-01T21:00:00Z')]
+    # the plan itself is not changed
+    assert 'deadline' not in plan['batches'][0]
+
+
+def test_schedule_pause_and_default_minutes():
+    fleet = scenario_fleet()
+    plan = planning.plan_batches(fleet)
+    timed = windows.schedule(plan, fleet, START.isoformat(), pause=windows.pause_seconds(60, 1800))
+    assert windows.DEFAULT_BATCH_MINUTES == 30
+    assert [b['estimated_start'][11:16] for b in timed['batches']] == ['20:00', '21:00', '22:00', '23:00', '00:00',
+                                                                       '01:00']
+    # with half-hour gaps, 6 (deadline 22:00) in batch 3 (ends 22:30) is missed as well
+    assert [w['instance_id'] for w in timed['deadline_warnings']] == ['5', '6']
+    text = windows.describe_deadline_warnings(timed['deadline_warnings'])
+    assert text.startswith('The plan cannot maintain 2 instance(s) by their self-service deadline')
+    assert '5 (deadline 2026-12-01T20:50:00Z, batch 2 estimated to end 2026-12-01T21:30:00Z)' in text
+    assert windows.describe_deadline_warnings([]) == ''
+
+
+def test_schedule_marks_batches_beyond_the_run_window():
+    fleet = scenario_fleet()
+    plan = planning.plan_batches(fleet)
+    end = windows.not_after('PT45M', START)
+    timed = windows.schedule(plan, fleet, START, 30, window_end=end)
+    assert [b['in_run_window'] for b in timed['batches']] == [True] + [False] * 5
+    assert timed['estimated_end'] == '2026-12-01T20:30:00Z'
+
+
+@pytest.mark.parametrize('value, minutes', [(30, 30), ('12', 12), (2.5, 2.5), ('0.5', 0.5)])
+def test_batch_minutes(value, minutes):
+    assert windows.batch_minutes(value) == minutes
+
+
+@pytest.mark.parametrize('value', [0, -1, '', 'x', None, True, 'nan', 'inf'])
+def test_batch_minutes_refused_naming_the_variable(value):
+    with pytest.raises(planning.PlanningError) as err:
+        windows.batch_minutes(value)
+    assert 'safe_maintenance_expected_batch_minutes' in str(err.value)
+
+
+# -- the run window --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('value, expected', [
+    ('PT4H', START + datetime.timedelta(hours=4)),
+    ('pt90m', START + datetime.timedelta(minutes=90)),
+    ('P1DT30M', START + datetime.timedelta(days=1, minutes=30)),
+    ('2026-12-01T23:30:00+01:00', datetime.datetime(2026, 12, 1, 22, 30, tzinfo=datetime.timezone.utc)),
+    ('2026-12-01T22:30:00Z', datetime.datetime(2026, 12, 1, 22, 30, tzinfo=datetime.timezone.utc)),
+    ('2026-12-01T22:30:00.1234567+00:00',
+     datetime.datetime(2026, 12, 1, 22, 30, 0, 123456, tzinfo=datetime.timezone.utc)),
+])
+def test_not_after(value, expected):
+    assert windows.not_after(value, START) == expected
+
+
+@pytest.mark.parametrize('value', [None, '', '  '])
+def test_no_run_window(value):
+    assert windows.not_after(value, START) is None
+    assert windows.next_batch_fits(START, None, 30)
+
+
+@pytest.mark.parametrize('value, words', [
+    ('2026-12-01T22:30:00', 'no UTC offset'), ('tomorrow', 'date-time with an offset'), ('P1M', 'duration'),
+    ('PT', 'duration'), (4, 'date-time with an offset')])
+def test_not_after_refused_naming_the_variable(value, words):
+    with pytest.raises(planning.PlanningError) as err:
+        windows.not_after(value, START)
+    assert 'safe_maintenance_not_after' in str(err.value) and words in str(err.value)
+
+
+def test_next_batch_fits():
+    end = windows.not_after('PT45M', START)
+    assert windows.next_batch_fits(START, end, 30)
+    assert windows.next_batch_fits(START + datetime.timedelta(minutes=15), end, 30)
+    assert not windows.next_batch_fits(START + datetime.timedelta(minutes=16), end, 30)
+    assert not windows.next_batch_fits('2026-12-01T20:16:00Z', end, 30)
+
+
+# -- proof of completion ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('entry, outcome, code, words', [
+    (vm(0, code='MaintenanceCompleted', allowed=False), 'maintained', 'MaintenanceCompleted', 'MaintenanceCompleted'),
+    (vm(0, in_wave=False), 'maintained', None, 'no longer reports pending maintenance'),
+    (vm(0, code='RetryLater', message='try again in an hour'), 'failed', 'RetryLater', 'RetryLater: try again'),
+    (vm(0, code='MaintenanceAborted', message='aborted by the platform'), 'failed', 'MaintenanceAborted',
+     'MaintenanceAborted: aborted by the platform'),
+    (vm(0, code='None'), 'not_confirmed', 'None', 'lastOperationResultCode None'),
+])
+def test_completion(entry, outcome, code, words):
+    got = windows.completion(entry)
+    assert got[0] == outcome and got[2] == code and words in got[1]
+
+
+def test_instance_outcomes_and_failures():
+    batch = [vm(1, code='MaintenanceCompleted', allowed=False),
+             vm(2, code='MaintenanceAborted', message='aborted'),
+             vm(3, code='None', health='unhealthy')]
+    outcomes = windows.instance_outcomes(batch, planning.unhealthy_ids(batch))
+    assert [(o['instance_id'], o['outcome'], o['healthy']) for o in outcomes] == [
+        ('1', 'maintained', True), ('2', 'failed', True), ('3', 'not_confirmed', False)]
+    assert outcomes[1]['reason'] == 'Azure reports MaintenanceAborted: aborted'
+    assert windows.proof_failures(outcomes) == ['2']
+
+
+def test_pause_seconds():
+    assert windows.pause_seconds(0, 0) == 0
+    assert windows.pause_seconds(60, None) == 60
+    assert windows.pause_seconds(60, 1800) == 1800
