@@ -18,6 +18,7 @@ import datetime
 import math
 import re
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time, deadline
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
     PlanningError, iso8601_seconds)
@@ -186,3 +187,93 @@ def instance_outcomes(instances, unhealthy_ids=()):
 def proof_failures(outcomes):
     """The ids whose maintenance Azure reports as failed (they count against the upgraded-unhealthy budget)."""
     return [o['instance_id'] for o in outcomes if o['outcome'] == FAILED]
+
+
+# Outcomes of instances the run did not maintain (with those of completion()).
+SKIPPED = 'skipped'
+ALREADY_MAINTAINED = 'already_maintained'
+LEFT = 'left'
+
+
+def upgraded_unhealthy_ids(outcomes):
+    """The maintained instances that count against max_unhealthy_upgraded_instance_percent: those still
+    unhealthy and those whose maintenance Azure reports as failed (RetryLater, MaintenanceAborted)."""
+    return sorted(set(o['instance_id'] for o in outcomes if o['outcome'] == FAILED or not o['healthy']),
+                  key=instance_sort_key)
+
+
+def _describe(outcome):
+    parts = []
+    if outcome['outcome'] != MAINTAINED:
+        parts.append(outcome['reason'])
+    if not outcome['healthy']:
+        parts.append('unhealthy')
+    if outcome['outcome'] == MAINTAINED:
+        parts.append(outcome['reason'])
+    return '%s (%s)' % (outcome['instance_id'], '; '.join(parts))
+
+
+def verdict(outcomes, fail_on_unhealthy_after=True):
+    """What success means, once every batch is done: every instance the run maintained is proven maintained
+    and healthy. Returns ``{'ok', 'failed', 'message', 'instance_ids'}``: ``instance_ids`` are those that are
+    not; ``failed`` whether that fails the run (``fail_on_unhealthy_after``) or is a warning."""
+    bad = [o for o in outcomes if o['outcome'] != MAINTAINED or not o['healthy']]
+    if not bad:
+        return dict(ok=True, failed=False, message='', instance_ids=[])
+    message = ('%d of %d maintained instance(s) are not proven maintained and healthy: %s.' % (
+        len(bad), len(outcomes), ', '.join(_describe(o) for o in sorted(bad, key=lambda o: instance_sort_key(o['instance_id'])))))
+    if not fail_on_unhealthy_after:
+        message += ' (safe_maintenance_fail_on_unhealthy_after is false: a warning, not a failure)'
+    return dict(ok=False, failed=bool(fail_on_unhealthy_after), message=message,
+                instance_ids=sorted((o['instance_id'] for o in bad), key=instance_sort_key))
+
+
+def window_stop(window_end, left_ids, fail_at_window_end=False):
+    """The run window stops the run: ``{'failed', 'message'}`` naming the remaining ids."""
+    message = ('The run window ends at %s (safe_maintenance_not_after) and the next batch is estimated to end '
+               'later: left for the next window: %s. Run the role again in the next window to continue.' % (
+                   format_time(_as_time(window_end, 'the end of the run window')),
+                   ', '.join(sorted(left_ids, key=instance_sort_key)) or 'none'))
+    return dict(failed=bool(fail_at_window_end), message=message)
+
+
+def instance_entries(instances, plan, batches=(), outcomes=(), left_reason=None):
+    """The report's ``instances``: one entry per instance of the scale set, in id order, with
+    ``instance_id``, ``zone``, ``update_domain``, ``deadline``, ``batch`` (the planned batch, or None),
+    ``outcome`` (maintained, failed, not_confirmed, skipped, already_maintained, left), ``reason``,
+    ``last_operation_result_code`` and ``healthy`` (None unless the run maintained it).
+
+    ``instances`` is the fleet as read before the plan, ``plan`` planning.plan_batches' result, ``batches``
+    its batches (planned or scheduled), ``outcomes`` what the run found after each batch (instance_outcomes(),
+    or {instance_id, outcome: failed, reason} for a batch whose operation failed), ``left_reason`` why the
+    eligible instances without an outcome were not reached (the run window, a stop, check mode).
+    """
+    batch_of = dict((i, b['number']) for b in (batches or plan.get('batches') or []) for i in b['instance_ids'])
+    found = dict((o['instance_id'], o) for o in outcomes)
+    skipped = dict((s['instance_id'], s['reason']) for s in plan.get('skipped') or [])
+    done = set(plan.get('already_maintained') or [])
+    eligible = set(plan.get('eligible') or [])
+    entries = []
+    for instance in sorted(instances, key=lambda i: instance_sort_key(i.get('instance_id'))):
+        instance_id = instance.get('instance_id')
+        code = (instance.get('maintenance') or {}).get('last_operation_result_code')
+        healthy = None
+        if instance_id in found:
+            outcome = found[instance_id]
+            state, reason = outcome['outcome'], outcome['reason']
+            code = outcome.get('last_operation_result_code', code)
+            healthy = outcome.get('healthy')
+        elif instance_id in done:
+            state, reason = ALREADY_MAINTAINED, 'maintenance already completed before this run'
+        elif instance_id in skipped:
+            state, reason = SKIPPED, skipped[instance_id]
+        elif instance_id in eligible:
+            state, reason = LEFT, left_reason or 'not reached by this run'
+        else:
+            state, reason = SKIPPED, 'not in safe_maintenance_instance_ids'
+        when = deadline(instance)
+        entries.append(dict(instance_id=instance_id, zone=instance.get('zone'),
+                            update_domain=instance.get('platform_update_domain'),
+                            deadline=format_time(when) if when is not None else None, batch=batch_of.get(instance_id),
+                            outcome=state, reason=reason, last_operation_result_code=code, healthy=healthy))
+    return entries

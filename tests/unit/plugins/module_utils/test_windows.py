@@ -240,3 +240,69 @@ def test_pause_seconds():
     assert windows.pause_seconds(0, 0) == 0
     assert windows.pause_seconds(60, None) == 60
     assert windows.pause_seconds(60, 1800) == 1800
+
+
+# -- budgets, what success means, the run window's stop, the per-instance report -------------------------------
+
+def outcome(instance_id, state='maintained', healthy=True, reason='Azure reports MaintenanceCompleted'):
+    return dict(instance_id=instance_id, outcome=state, reason=reason, healthy=healthy,
+                last_operation_result_code='MaintenanceCompleted' if state == 'maintained' else 'None')
+
+
+def test_upgraded_unhealthy_counts_failures_and_unhealthy():
+    outcomes = [outcome('10'), outcome('2', healthy=False), outcome('9', 'failed', reason='Azure reports RetryLater'),
+                outcome('3', 'not_confirmed')]
+    assert windows.upgraded_unhealthy_ids(outcomes) == ['2', '9']
+
+
+def test_verdict_success_only_when_all_proven_and_healthy():
+    assert windows.verdict([outcome('1'), outcome('2')]) == dict(ok=True, failed=False, message='', instance_ids=[])
+    assert windows.verdict([])['ok']
+    bad = [outcome('1'), outcome('12', healthy=False),
+           outcome('3', 'not_confirmed', reason='Azure does not report the maintenance completed '
+                                                '(lastOperationResultCode None)')]
+    got = windows.verdict(bad)
+    assert got['failed'] and not got['ok'] and got['instance_ids'] == ['3', '12']
+    assert got['message'] == ('2 of 3 maintained instance(s) are not proven maintained and healthy: 3 (Azure does not '
+                              'report the maintenance completed (lastOperationResultCode None)), 12 (unhealthy; Azure '
+                              'reports MaintenanceCompleted).')
+    warned = windows.verdict(bad, fail_on_unhealthy_after=False)
+    assert not warned['failed'] and not warned['ok'] and 'a warning, not a failure' in warned['message']
+
+
+def test_window_stop():
+    got = windows.window_stop('2026-12-01T21:00:00+01:00', ['11', '3'])
+    assert not got['failed']
+    assert got['message'] == ('The run window ends at 2026-12-01T20:00:00Z (safe_maintenance_not_after) and the next '
+                              'batch is estimated to end later: left for the next window: 3, 11. Run the role again '
+                              'in the next window to continue.')
+    assert windows.window_stop(START, [], fail_at_window_end=True)['failed']
+
+
+def test_instance_entries_one_per_instance():
+    fleet = scenario_fleet() + [vm(7, zone=2, ud=2, allowed=False), vm(8, zone=3, ud=3, deadline=-60, allowed=False),
+                                vm(12, zone=1, ud=2, code='MaintenanceCompleted', allowed=False),
+                                vm(13, zone=2, in_wave=False)]
+    fleet[-4]['maintenance']['pre_maintenance_window_start_time'] = at(360)
+    plan = planning.plan_batches(fleet, now=START)
+    timed = windows.schedule(plan, fleet, START)
+    found = windows.instance_outcomes([e for e in fleet if e['instance_id'] == '10'], []) + [
+        dict(instance_id='1', outcome='failed', reason='the maintenance operation failed: boom')]
+    entries = windows.instance_entries(fleet, plan, timed['batches'], found, left_reason='left for the next window')
+    assert [e['instance_id'] for e in entries] == [str(i) for i in range(14)]
+    by_id = dict((e['instance_id'], e) for e in entries)
+    assert by_id['10'] == dict(instance_id='10', zone='2', update_domain=0, deadline='2026-12-01T20:40:00Z', batch=1,
+                               outcome='not_confirmed', reason='Azure does not report the maintenance completed '
+                               '(lastOperationResultCode None)', last_operation_result_code='None', healthy=True)
+    assert by_id['1']['outcome'] == 'failed' and by_id['1']['batch'] == 1 and by_id['1']['healthy'] is None
+    assert by_id['5']['outcome'] == 'left' and by_id['5']['reason'] == 'left for the next window'
+    assert by_id['5']['batch'] == 2
+    assert by_id['7']['outcome'] == 'skipped' and 'opens at' in by_id['7']['reason'] and by_id['7']['batch'] is None
+    assert by_id['8']['outcome'] == 'skipped' and by_id['8']['deadline'] == '2026-12-01T19:00:00Z'
+    assert by_id['12']['outcome'] == 'already_maintained'
+    assert by_id['12']['last_operation_result_code'] == 'MaintenanceCompleted'
+    assert by_id['13']['outcome'] == 'skipped' and by_id['13']['deadline'] is None
+    only = windows.instance_entries(fleet, planning.plan_batches(fleet, instance_ids=['0'], now=START))
+    assert [e['outcome'] for e in only if e['instance_id'] == '3'] == ['skipped']
+    assert [e['reason'] for e in only if e['instance_id'] == '3'] == ['not in safe_maintenance_instance_ids']
+    assert [e['reason'] for e in only if e['instance_id'] == '0'] == ['not reached by this run']
