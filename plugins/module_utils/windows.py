@@ -143,12 +143,41 @@ def describe_deadline_warnings(warnings):
                     w['instance_id'], w['deadline'], w['batch'], w['estimated_end']) for w in warnings)))
 
 
-def next_batch_fits(now, window_end, expected_batch_minutes=DEFAULT_BATCH_MINUTES):
-    """True when a batch started ``now`` is estimated to end by the end of the run window (or there is none)."""
+def next_batch_fits(now, window_end, expected_batch_minutes=DEFAULT_BATCH_MINUTES, batch=None, pause=0):
+    """True when the next batch is estimated to end by the end of the run window (or there is none).
+
+    The batch starts after ``pause`` seconds from ``now``, and never earlier than the plan's
+    ``estimated_start`` for it (``batch`` as schedule() returns it): a run that goes faster than the estimate
+    keeps to the plan, so the plan printed before the first batch says which batches this window holds.
+    """
     if window_end is None:
         return True
-    end = _as_time(now, 'now') + datetime.timedelta(minutes=batch_minutes(expected_batch_minutes))
+    start = _as_time(now, 'now') + datetime.timedelta(seconds=float(pause or 0))
+    planned = (batch or {}).get('estimated_start')
+    if planned:
+        start = max(start, _as_time(planned, 'the estimated start of the batch'))
+    end = start + datetime.timedelta(minutes=batch_minutes(expected_batch_minutes))
     return end <= _as_time(window_end, 'the end of the run window')
+
+
+def variable_problems(variables, run_start, prefix='safe_maintenance_'):
+    """What is wrong with the window variables among ``variables`` (full names -> values), one sentence each
+    naming its variable; names it does not hold are not checked."""
+    checks = {
+        'expected_batch_minutes': lambda name, value: batch_minutes(value, name),
+        'not_after': lambda name, value: not_after(value, run_start, name),
+        'update_domain_pause': lambda name, value: value in (None, '') or iso8601_seconds(value, name),
+    }
+    problems = []
+    for name, value in sorted(variables.items()):
+        check = checks.get(name[len(prefix):] if name.startswith(prefix) else name)
+        if check is None:
+            continue
+        try:
+            check(name, value)
+        except PlanningError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def completion(instance):

@@ -306,3 +306,32 @@ def test_instance_entries_one_per_instance():
     assert [e['outcome'] for e in only if e['instance_id'] == '3'] == ['skipped']
     assert [e['reason'] for e in only if e['instance_id'] == '3'] == ['not in safe_maintenance_instance_ids']
     assert [e['reason'] for e in only if e['instance_id'] == '0'] == ['not reached by this run']
+
+
+def test_next_batch_keeps_to_the_planned_start():
+    fleet = scenario_fleet()
+    end = windows.not_after('PT45M', START)
+    timed = windows.schedule(planning.plan_batches(fleet), fleet, START, 30, window_end=end)
+    first, second = timed['batches'][0], timed['batches'][1]
+    # batch 1 fits at once; batch 2, though batch 1 was done in a minute, is planned to start at 20:30
+    assert windows.next_batch_fits(START + datetime.timedelta(minutes=1), end, 30, first)
+    assert not windows.next_batch_fits(START + datetime.timedelta(minutes=1), end, 30, second)
+    # the pause counts too
+    assert not windows.next_batch_fits(START, end, 30, first, pause=16 * 60)
+    assert windows.next_batch_fits(START, end, 30, first, pause=15 * 60)
+
+
+def test_window_variable_problems():
+    assert windows.variable_problems({'safe_maintenance_expected_batch_minutes': 30,
+                                      'safe_maintenance_not_after': 'PT4H',
+                                      'safe_maintenance_update_domain_pause': 'PT30M',
+                                      'safe_maintenance_scale_set': 'x'}, START) == []
+    assert windows.variable_problems({'safe_maintenance_not_after': '', 'safe_maintenance_update_domain_pause': ''},
+                                     START) == []
+    problems = windows.variable_problems({'safe_maintenance_expected_batch_minutes': 0,
+                                          'safe_maintenance_not_after': 'soon',
+                                          'safe_maintenance_update_domain_pause': '30m'}, START)
+    assert len(problems) == 3
+    assert problems[0].startswith('safe_maintenance_expected_batch_minutes must be a number of minutes')
+    assert problems[1].startswith('safe_maintenance_not_after must be an ISO 8601 date-time')
+    assert problems[2].startswith("safe_maintenance_update_domain_pause '30m' is not an ISO 8601 duration")
