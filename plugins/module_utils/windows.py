@@ -160,9 +160,11 @@ def next_batch_fits(now, window_end, expected_batch_minutes=DEFAULT_BATCH_MINUTE
     return end <= _as_time(window_end, 'the end of the run window')
 
 
-def variable_problems(variables, run_start, prefix='safe_maintenance_'):
+def variable_problems(variables, run_start=None, prefix='safe_maintenance_'):
     """What is wrong with the window variables among ``variables`` (full names -> values), one sentence each
-    naming its variable; names it does not hold are not checked."""
+    naming its variable; names it does not hold are not checked. ``run_start`` matters only for the value's
+    form (a duration counts from it)."""
+    run_start = run_start or datetime.datetime(2000, 1, 1, tzinfo=_UTC)
     checks = {
         'expected_batch_minutes': lambda name, value: batch_minutes(value, name),
         'not_after': lambda name, value: not_after(value, run_start, name),
@@ -266,43 +268,110 @@ def window_stop(window_end, left_ids, fail_at_window_end=False):
     return dict(failed=bool(fail_at_window_end), message=message)
 
 
-def instance_entries(instances, plan, batches=(), outcomes=(), left_reason=None):
-    """The report's ``instances``: one entry per instance of the scale set, in id order, with
-    ``instance_id``, ``zone``, ``update_domain``, ``deadline``, ``batch`` (the planned batch, or None),
-    ``outcome`` (maintained, failed, not_confirmed, skipped, already_maintained, left), ``reason``,
-    ``last_operation_result_code`` and ``healthy`` (None unless the run maintained it).
+def scheduled_plan(plan, instances, start, expected_batch_minutes=DEFAULT_BATCH_MINUTES, pause_time_between_batches='PT0S',
+                   update_domain_pause=None, not_after_value=None, run_start=None):
+    """The plan with its times: a copy of ``plan`` whose batches carry ``deadline``, ``estimated_start``,
+    ``estimated_end`` and ``in_run_window`` (schedule()), plus ``deadline_warnings``, ``estimated_end``,
+    ``expected_batch_minutes``, ``pause_seconds`` (the wait after a healthy batch: the longer of
+    ``pause_time_between_batches`` and ``update_domain_pause``), ``update_domain_pause`` and ``run_window_end``
+    (``not_after_value`` from ``run_start``, or None). ``start`` is when the first batch starts."""
+    ud_pause = update_domain_pause or None
+    pause = pause_seconds(iso8601_seconds(pause_time_between_batches or 'PT0S', 'pause_time_between_batches'),
+                          iso8601_seconds(ud_pause, 'safe_maintenance_update_domain_pause') if ud_pause else 0)
+    window_end = not_after(not_after_value, run_start or start)
+    timed = schedule(plan, instances, start, expected_batch_minutes, pause, window_end)
+    result = dict(plan)
+    result.update(batches=timed['batches'], deadline_warnings=timed['deadline_warnings'],
+                  estimated_end=timed['estimated_end'], expected_batch_minutes=batch_minutes(expected_batch_minutes),
+                  pause_seconds=pause, update_domain_pause=ud_pause, run_window_end=format_time(window_end))
+    return result
 
-    ``instances`` is the fleet as read before the plan, ``plan`` planning.plan_batches' result, ``batches``
-    its batches (planned or scheduled), ``outcomes`` what the run found after each batch (instance_outcomes(),
-    or {instance_id, outcome: failed, reason} for a batch whose operation failed), ``left_reason`` why the
-    eligible instances without an outcome were not reached (the run window, a stop, check mode).
+
+def _maintained(records):
+    return [i for record in records for i in record.get('maintained_instance_ids') or []]
+
+
+def window_stop_message(batch, now, plan, records=()):
+    """Before a batch: ``''`` when it may start, else why not and what is left (the run window is over).
+
+    ``batch`` and ``plan`` are as scheduled_plan() returns them, ``records`` the batch records so far.
     """
-    batch_of = dict((i, b['number']) for b in (batches or plan.get('batches') or []) for i in b['instance_ids'])
-    found = dict((o['instance_id'], o) for o in outcomes)
-    skipped = dict((s['instance_id'], s['reason']) for s in plan.get('skipped') or [])
-    done = set(plan.get('already_maintained') or [])
-    eligible = set(plan.get('eligible') or [])
-    entries = []
-    for instance in sorted(instances, key=lambda i: instance_sort_key(i.get('instance_id'))):
-        instance_id = instance.get('instance_id')
-        code = (instance.get('maintenance') or {}).get('last_operation_result_code')
-        healthy = None
-        if instance_id in found:
-            outcome = found[instance_id]
-            state, reason = outcome['outcome'], outcome['reason']
-            code = outcome.get('last_operation_result_code', code)
-            healthy = outcome.get('healthy')
-        elif instance_id in done:
-            state, reason = ALREADY_MAINTAINED, 'maintenance already completed before this run'
-        elif instance_id in skipped:
-            state, reason = SKIPPED, skipped[instance_id]
-        elif instance_id in eligible:
-            state, reason = LEFT, left_reason or 'not reached by this run'
+    if not plan.get('run_window_end'):
+        return ''
+    pause = (plan.get('pause_seconds') or 0) if batch.get('number', 1) > 1 else 0
+    if next_batch_fits(now, plan['run_window_end'], plan.get('expected_batch_minutes', DEFAULT_BATCH_MINUTES),
+                       batch, pause):
+        return ''
+    done = set(_maintained(records))
+    left = [i for i in plan.get('eligible') or [] if i not in done]
+    return window_stop(plan['run_window_end'], left)['message']
+
+
+def proof(instances, stuck):
+    """What a batch record adds from the health read that ended its wait (``instances``, the batch's entries;
+    ``stuck``, the ids still unhealthy): ``instance_outcomes`` and ``failed_maintenance`` (the ids Azure reports
+    RetryLater or MaintenanceAborted for)."""
+    outcomes = instance_outcomes(instances or [], stuck)
+    return dict(instance_outcomes=outcomes, failed_maintenance=proof_failures(outcomes))
+
+
+def record_outcomes(records):
+    """Every instance outcome the batch records hold, in batch order."""
+    return [o for record in records for o in record.get('instance_outcomes') or []]
+
+
+def window_report(plan, records, window_stop_reason='', fail_at_window_end=False, fail_on_unhealthy_after=True,
+                  aborted=False):
+    """What the report adds for windows: ``deadline_warnings``, ``run_window`` ({not_after, expected_batch_minutes,
+    estimated_end, stopped, message}), ``left_for_next_window`` (ids), ``verdict`` (verdict() over the instances
+    maintained, or None when the run stopped early or nothing ran), ``warnings`` (sentences) and ``failed``:
+    whether the window or the verdict fails the run (an abort fails it anyway)."""
+    plan = plan or {}
+    stopped = bool(window_stop_reason)
+    done = set(_maintained(records))
+    left = [i for i in plan.get('eligible') or [] if i not in done] if stopped else []
+    judged = None if aborted or not records else verdict(record_outcomes(records), fail_on_unhealthy_after)
+    warnings = []
+    if plan.get('deadline_warnings'):
+        warnings.append(describe_deadline_warnings(plan['deadline_warnings']))
+    failed = False
+    if stopped:
+        if fail_at_window_end:
+            failed = True
         else:
-            state, reason = SKIPPED, 'not in safe_maintenance_instance_ids'
-        when = deadline(instance)
-        entries.append(dict(instance_id=instance_id, zone=instance.get('zone'),
-                            update_domain=instance.get('platform_update_domain'),
-                            deadline=format_time(when) if when is not None else None, batch=batch_of.get(instance_id),
-                            outcome=state, reason=reason, last_operation_result_code=code, healthy=healthy))
-    return entries
+            warnings.append(window_stop_reason)
+    if judged and not judged['ok']:
+        if judged['failed']:
+            failed = True
+        else:
+            warnings.append(judged['message'])
+    return dict(
+        deadline_warnings=list(plan.get('deadline_warnings') or []),
+        run_window=dict(not_after=plan.get('run_window_end'), expected_batch_minutes=plan.get('expected_batch_minutes'),
+                        estimated_end=plan.get('estimated_end'), stopped=stopped,
+                        message=window_stop_reason or None),
+        left_for_next_window=left, verdict=judged, warnings=warnings, failed=failed)
+
+
+def annotate_instances(entries, fleet, records, left_for_next_window=()):
+    """The report's per-instance entries (report.instance_outcomes) with each one's ``deadline``, and for the
+    instances the run maintained what Azure reported after their batch: ``failed`` (RetryLater,
+    MaintenanceAborted, with Azure's message) or ``not_confirmed`` instead of ``maintained``, and that
+    ``last_operation_result_code``; the instances a run window left say so."""
+    deadlines = dict((i.get('instance_id'), format_time(deadline(i))) for i in fleet or [])
+    found = dict((o['instance_id'], o) for o in record_outcomes(records))
+    left = set(left_for_next_window)
+    out = []
+    for entry in entries:
+        entry = dict(entry)
+        instance_id = entry['instance_id']
+        entry['deadline'] = deadlines.get(instance_id)
+        outcome = found.get(instance_id)
+        if outcome is not None:
+            entry['last_operation_result_code'] = outcome['last_operation_result_code']
+            if outcome['outcome'] != MAINTAINED:
+                entry['outcome'], entry['reason'] = outcome['outcome'], outcome['reason']
+        elif instance_id in left and entry.get('outcome') == LEFT:
+            entry['reason'] = 'left for the next window'
+        out.append(entry)
+    return out

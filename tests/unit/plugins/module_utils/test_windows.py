@@ -279,35 +279,6 @@ def test_window_stop():
     assert windows.window_stop(START, [], fail_at_window_end=True)['failed']
 
 
-def test_instance_entries_one_per_instance():
-    fleet = scenario_fleet() + [vm(7, zone=2, ud=2, allowed=False), vm(8, zone=3, ud=3, deadline=-60, allowed=False),
-                                vm(12, zone=1, ud=2, code='MaintenanceCompleted', allowed=False),
-                                vm(13, zone=2, in_wave=False)]
-    fleet[-4]['maintenance']['pre_maintenance_window_start_time'] = at(360)
-    plan = planning.plan_batches(fleet, now=START)
-    timed = windows.schedule(plan, fleet, START)
-    found = windows.instance_outcomes([e for e in fleet if e['instance_id'] == '10'], []) + [
-        dict(instance_id='1', outcome='failed', reason='the maintenance operation failed: boom')]
-    entries = windows.instance_entries(fleet, plan, timed['batches'], found, left_reason='left for the next window')
-    assert [e['instance_id'] for e in entries] == [str(i) for i in range(14)]
-    by_id = dict((e['instance_id'], e) for e in entries)
-    assert by_id['10'] == dict(instance_id='10', zone='2', update_domain=0, deadline='2026-12-01T20:40:00Z', batch=1,
-                               outcome='not_confirmed', reason='Azure does not report the maintenance completed '
-                               '(lastOperationResultCode None)', last_operation_result_code='None', healthy=True)
-    assert by_id['1']['outcome'] == 'failed' and by_id['1']['batch'] == 1 and by_id['1']['healthy'] is None
-    assert by_id['5']['outcome'] == 'left' and by_id['5']['reason'] == 'left for the next window'
-    assert by_id['5']['batch'] == 2
-    assert by_id['7']['outcome'] == 'skipped' and 'opens at' in by_id['7']['reason'] and by_id['7']['batch'] is None
-    assert by_id['8']['outcome'] == 'skipped' and by_id['8']['deadline'] == '2026-12-01T19:00:00Z'
-    assert by_id['12']['outcome'] == 'already_maintained'
-    assert by_id['12']['last_operation_result_code'] == 'MaintenanceCompleted'
-    assert by_id['13']['outcome'] == 'skipped' and by_id['13']['deadline'] is None
-    only = windows.instance_entries(fleet, planning.plan_batches(fleet, instance_ids=['0'], now=START))
-    assert [e['outcome'] for e in only if e['instance_id'] == '3'] == ['skipped']
-    assert [e['reason'] for e in only if e['instance_id'] == '3'] == ['not in safe_maintenance_instance_ids']
-    assert [e['reason'] for e in only if e['instance_id'] == '0'] == ['not reached by this run']
-
-
 def test_next_batch_keeps_to_the_planned_start():
     fleet = scenario_fleet()
     end = windows.not_after('PT45M', START)
@@ -335,3 +306,89 @@ def test_window_variable_problems():
     assert problems[0].startswith('safe_maintenance_expected_batch_minutes must be a number of minutes')
     assert problems[1].startswith('safe_maintenance_not_after must be an ISO 8601 date-time')
     assert problems[2].startswith("safe_maintenance_update_domain_pause '30m' is not an ISO 8601 duration")
+
+
+# -- what the role's plan, batch records and report take from here --------------------------------------------
+
+def windowed_plan(not_after_value='PT45M', ud_pause=None):
+    fleet = scenario_fleet()
+    plan = planning.plan_batches(fleet, one_update_domain_per_batch=bool(ud_pause))
+    return fleet, windows.scheduled_plan(plan, fleet, START, 30, 'PT1M', ud_pause, not_after_value, START)
+
+
+def record(number, ids, outcomes=None, outcome='healthy'):
+    """A batch record as decisions.batch_record writes it, with proof() added."""
+    entry = dict(number=number, instance_ids=list(ids), maintained_instance_ids=list(ids), outcome=outcome,
+                 unhealthy_after=[])
+    entry.update(windows.proof(outcomes if outcomes is not None else
+                               [vm(i, code='MaintenanceCompleted', allowed=False) for i in ids], []))
+    return entry
+
+
+def test_scheduled_plan():
+    _fleet, plan = windowed_plan()
+    assert plan['run_window_end'] == '2026-12-01T20:45:00Z' and plan['pause_seconds'] == 60
+    assert plan['expected_batch_minutes'] == 30 and plan['update_domain_pause'] is None
+    assert [b['in_run_window'] for b in plan['batches']] == [True] + [False] * 5
+    assert plan['batches'][1]['estimated_start'] == '2026-12-01T20:31:00Z'
+    assert plan['eligible'] and plan['batch_size'] == 2
+    _fleet, spaced = windowed_plan(None, 'PT30M')
+    assert spaced['pause_seconds'] == 1800 and spaced['run_window_end'] is None
+    assert all(len(b['update_domains']) == 1 for b in spaced['batches'])
+    with pytest.raises(planning.PlanningError, match='safe_maintenance_update_domain_pause'):
+        windowed_plan(None, '30m')
+
+
+def test_window_stop_message():
+    _fleet, plan = windowed_plan()
+    first, second = plan['batches'][0], plan['batches'][1]
+    assert windows.window_stop_message(first, START, plan) == ''
+    done = [record(1, first['instance_ids'])]
+    message = windows.window_stop_message(second, START + datetime.timedelta(minutes=2), plan, done)
+    assert 'left for the next window: 0, 2, 3, 4, 5, 6, 9, 11.' in message
+    _fleet, open_ended = windowed_plan(None)
+    assert windows.window_stop_message(second, START + datetime.timedelta(days=30), open_ended, done) == ''
+
+
+def test_proof_in_a_batch_record():
+    entry = record(1, ['10', '1'], [vm(10, code='MaintenanceAborted', message='aborted by the platform'),
+                                    vm(1, code='MaintenanceCompleted', allowed=False)])
+    assert entry['failed_maintenance'] == ['10']
+    assert [o['outcome'] for o in entry['instance_outcomes']] == ['failed', 'maintained']
+    assert windows.upgraded_unhealthy_ids(windows.record_outcomes([entry, record(2, ['5'])])) == ['10']
+
+
+def test_window_report_success_warning_and_failure():
+    _fleet, plan = windowed_plan()
+    records = [record(1, ['10', '1'])]
+    stop = windows.window_stop_message(plan['batches'][1], START, plan, records)
+    got = windows.window_report(plan, records, stop)
+    assert got['failed'] is False and got['run_window']['stopped'] and got['run_window']['message'] == stop
+    assert got['left_for_next_window'] == ['0', '2', '3', '4', '5', '6', '9', '11']
+    assert got['verdict']['ok'] and got['warnings'][-1] == stop
+    assert got['deadline_warnings'] == plan['deadline_warnings'] and got['warnings'][0].startswith('The plan cannot')
+    assert windows.window_report(plan, records, stop, fail_at_window_end=True)['failed']
+    # within the budget, but Azure did not confirm 1: the run fails after its batches, or warns
+    unconfirmed = [record(1, ['10', '1'], [vm(10, code='MaintenanceCompleted', allowed=False), vm(1)])]
+    failed = windows.window_report(plan, unconfirmed)
+    assert failed['failed'] and failed['verdict']['instance_ids'] == ['1'] and not failed['run_window']['stopped']
+    warned = windows.window_report(plan, unconfirmed, fail_on_unhealthy_after=False)
+    assert not warned['failed'] and warned['warnings'][-1] == warned['verdict']['message']
+    # a run that stopped on a budget has no verdict of its own: the stop is its failure
+    assert windows.window_report(plan, unconfirmed, aborted=True)['verdict'] is None
+    assert windows.window_report({}, [])['run_window']['not_after'] is None
+
+
+def test_annotate_instances():
+    fleet = scenario_fleet()
+    entries = [dict(instance_id=i['instance_id'], outcome='maintained' if i['instance_id'] in ('10', '1') else 'left',
+                    reason='maintained, running and healthy again', last_operation_result_code='None')
+               for i in fleet]
+    records = [record(1, ['10', '1'], [vm(10, code='RetryLater', message='later'),
+                                       vm(1, code='MaintenanceCompleted', allowed=False)])]
+    got = dict((e['instance_id'], e) for e in windows.annotate_instances(entries, fleet, records, ['5']))
+    assert got['10']['outcome'] == 'failed' and got['10']['reason'] == 'Azure reports RetryLater: later'
+    assert got['10']['last_operation_result_code'] == 'RetryLater' and got['10']['deadline'] == '2026-12-01T20:40:00Z'
+    assert got['1']['outcome'] == 'maintained' and got['1']['last_operation_result_code'] == 'MaintenanceCompleted'
+    assert got['5']['reason'] == 'left for the next window' and got['6']['reason'] != 'left for the next window'
+    assert entries[0]['instance_id'] == '0' and 'deadline' not in entries[0]   # the entries given are not changed
