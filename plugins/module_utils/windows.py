@@ -276,8 +276,10 @@ def scheduled_plan(plan, instances, start, expected_batch_minutes=DEFAULT_BATCH_
     ``pause_time_between_batches`` and ``update_domain_pause``), ``update_domain_pause`` and ``run_window_end``
     (``not_after_value`` from ``run_start``, or None). ``start`` is when the first batch starts."""
     ud_pause = update_domain_pause or None
-    pause = pause_seconds(iso8601_seconds(pause_time_between_batches or 'PT0S', 'pause_time_between_batches'),
-                          iso8601_seconds(ud_pause, 'safe_maintenance_update_domain_pause') if ud_pause else 0)
+    # whole seconds, rounded up: what the role waits
+    pause = int(math.ceil(pause_seconds(
+        iso8601_seconds(pause_time_between_batches or 'PT0S', 'pause_time_between_batches'),
+        iso8601_seconds(ud_pause, 'safe_maintenance_update_domain_pause') if ud_pause else 0)))
     window_end = not_after(not_after_value, run_start or start)
     timed = schedule(plan, instances, start, expected_batch_minutes, pause, window_end)
     result = dict(plan)
