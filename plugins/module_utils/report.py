@@ -5,7 +5,8 @@
 
 The log lines are meant for Ansible's default callback in both result formats (JSON, as AWX shows it, and
 YAML): every table line starts with a letter or digit, has no ``": "`` and stays under ``LINE_WIDTH``
-characters, so YAML neither quotes nor folds it and the columns stay aligned.
+characters, so YAML neither quotes nor folds it and the columns stay aligned. PyYAML folds at 80 columns,
+counting the indent and ``msg: `` (9 characters) that the default callback puts before a one-line message.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,7 +20,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.decisions i
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import annotate_instances, window_report
 
-LINE_WIDTH = 76
+LINE_WIDTH = 70
 
 # Per-instance outcomes in the report's ``instances``.
 MAINTAINED = 'maintained'
@@ -239,14 +240,15 @@ def _fleet_text(record):
 
 
 def batch_line(record, batches_planned):
-    """One line for a finished batch: n/N, instances, minutes, outcome, the fleet's unhealthy count."""
+    """One line for a finished batch: n/N, outcome, minutes, the fleet's unhealthy count, then the instances.
+
+    The ids come last, so that a long batch is cut to ``+N more`` rather than folded onto a second line.
+    """
     minutes = _minutes(record.get('started'), record.get('finished'))
-    head = 'Batch %s/%s %s - %d instance%s (' % (
-        record['number'], batches_planned, 'done' if record['outcome'] == HEALTHY else 'stopped',
-        len(record['instance_ids']), '' if len(record['instance_ids']) == 1 else 's')
-    tail = '), %s min, %s, fleet unhealthy %s' % (
-        '?' if minutes is None else minutes, record['outcome'], _fleet_text(record))
-    return head + _ids(record['instance_ids'], max(12, LINE_WIDTH - len(head) - len(tail))) + tail
+    head = 'Batch %s/%s %s, %s min, fleet unhealthy %s - ids ' % (
+        record['number'], batches_planned, record['outcome'].replace(' after health_timeout', ''),
+        '?' if minutes is None else minutes, _fleet_text(record).replace(' of ', '/'))
+    return head + _ids(record['instance_ids'], max(12, LINE_WIDTH - len(head)))
 
 
 def _clock(value):

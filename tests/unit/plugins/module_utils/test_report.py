@@ -114,15 +114,18 @@ def test_a_long_batch_is_shortened_to_the_line():
     rows = [line for line in lines if line[:1].isdigit()]
     assert len(rows) == 5
     _plain_lines(rows)
-    assert rows[0].endswith('0, 5, 10, 15, 20, 25, 30, 35, 40, 45 +190 more')  # 10 shown + 190 = 200
+    assert rows[0].endswith('0, 5, 10, 15, 20, 25, 30, 35 +192 more')  # 8 shown + 192 = 200
 
 
 def test_batch_line_and_summary():
     result = run()
     assert report.batch_line(result['batches'][0], 2) == (
-        'Batch 1/2 done - 2 instances (0, 1), 1.0 min, healthy, fleet unhealthy 1 of 6')
+        'Batch 1/2 healthy, 1.0 min, fleet unhealthy 1/6 - ids 0, 1')
     assert report.batch_line(result['batches'][1], 2) == (
-        'Batch 2/2 stopped - 2 instances (2, 3), 1.0 min, unhealthy after health_timeout, fleet unhealthy 1 of 6')
+        'Batch 2/2 unhealthy, 1.0 min, fleet unhealthy 1/6 - ids 2, 3')
+    big = dict(result['batches'][0], instance_ids=[str(i) for i in range(200)], fleet_instances=1000)
+    line = report.batch_line(big, 5)
+    assert len(line) <= report.LINE_WIDTH and line.endswith(' more'), line
     lines = report.report_lines(result, ['/tmp/r.json', '', '/tmp/r.html'])
     assert lines[0] == 'Run stopped - 4 of 4 eligible maintained, 1 of 2 batches healthy, 2.3 min'
     table = lines[1:4]
