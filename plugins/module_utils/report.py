@@ -218,9 +218,9 @@ def plan_lines(plan, policy, resource_group, scale_set, check_mode=False):
         outside = [str(b['number']) for b in plan['batches'] if not b.get('in_run_window', True)]
         lines.append('Run window - ends %s UTC, %s' % (
             _day_clock(plan['run_window_end']),
-            ('batches * (%s) left for the next window' % _ids(outside, 20)) if outside else 'every batch fits'))
+            ('left for the next - batches %s' % _ids(outside, 20)) if outside else 'every batch fits'))
     for warning in plan.get('deadline_warnings') or []:
-        lines.append('Deadline missed - %s (%s) by batch %s, estimated to end %s' % (
+        lines.append('Deadline missed - %s (%s), batch %s ends about %s' % (
             warning['instance_id'], _day_clock(warning['deadline']), warning['batch'],
             _day_clock(warning['estimated_end'])))
     for skip in plan['skipped']:
