@@ -19,7 +19,7 @@ The route name is what the request log, the counters and fault injection use.
 
 import re
 
-from . import aad, arm, compute, control, lro
+from . import aad, alerts, arm, compute, control, lro
 
 
 class Route:
@@ -105,6 +105,8 @@ ROUTES = [
           scope="scale_set", action=_A + "/performMaintenance/action", policy="update"),
     Route("POST", VMSS_VM + "/performMaintenance", "vm_perform_maintenance", lro.vm_perform_maintenance,
           scope="scale_set_vm", action=_A + "/virtualMachines/performMaintenance/action", policy="update"),
+    Route("GET", SUB + "/providers/Microsoft.AlertsManagement/alerts", "alerts_list", alerts.alerts_list,
+          scope="subscription", action="Microsoft.AlertsManagement/alerts/read"),
     # -- control API (matched against control_path(): lower case, no trailing "/")
     Route("*", "/_sim", "control", control.health, kind="control"),
     Route("*", "/_sim/health", "control", control.health, kind="control"),
@@ -124,6 +126,8 @@ ROUTES = [
     Route("GET", "/_sim/throttle", "control", control.throttle_get, kind="control"),
     Route("POST", "/_sim/tokens", "control", control.tokens_post, kind="control"),
     Route("GET", "/_sim/operations", "control", control.operations_get, kind="control"),
+    Route("*", "/_sim/alerts", "control", alerts.control_alerts, kind="control"),
+    Route("POST", "/_sim/alerts/resolve", "control", alerts.control_resolve, kind="control"),
 ]
 
 UNKNOWN = Route("*", None, "unknown", arm.not_found)
