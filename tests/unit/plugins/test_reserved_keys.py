@@ -128,6 +128,7 @@ def working_arm():
         'runningStatus': {'code': 'Completed', 'startTime': '2026-11-01T00:00:00Z'},
         'progress': {'successfulInstanceCount': 2}, 'startedBy': 'User',
         'targetImageReference': {'version': '22.04.202611010'}}}]})
+    arm.on('GET', '/providers/Microsoft.AlertsManagement/alerts', body={'value': []})
     arm.on('GET', VMSS + '/instanceView', body={'virtualMachine': {'statusesSummary': []}})
     arm.on('GET', VMSS, body={'id': VMSS, 'name': 'vmss-web', 'location': 'westeurope', 'properties': {}})
     headers = {'Azure-AsyncOperation': OP_URL}
