@@ -96,7 +96,7 @@ alerts:
   type: list
   elements: dict
   sample:
-    - id: /subscriptions/0000/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web/providers/Microsoft.AlertsManagement/alerts/6611
+    - id: /subscriptions/0000/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web/providers/Microsoft.AlertsManagement/alerts/1
       name: cpu high
       type: Microsoft.AlertsManagement/alerts
       severity: Sev1
