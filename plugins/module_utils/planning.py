@@ -140,14 +140,18 @@ def _ordering_key(prioritize_unhealthy, unhealthy):
 
 
 def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
-                 enable_cross_zone_upgrade=False, require_health_signal=False, now=None):
+                 enable_cross_zone_upgrade=False, require_health_signal=False, now=None, batch_sizes=None):
     """The maintenance plan for a fleet (entries as instance_view_info returns them).
 
     Returns ``total``, ``batch_size``, ``eligible``, ``already_maintained``, ``skipped`` ({instance_id,
     reason}), ``unknown`` and ``batches`` (each {number, zone, instance_ids, update_domains}). A batch never
     spans two zones unless enable_cross_zone_upgrade; within a zone, instances go in update-domain order
-    (then fault domain, then id), unhealthy ones first when prioritize_unhealthy_instances.
+    (then fault domain, then id), unhealthy ones first when prioritize_unhealthy_instances. ``batch_sizes``
+    (Ansible's ``serial`` form, ``[1, 5, "20%"]``) steps the batch sizes, each capped by the percent; how
+    many instances each batch takes is controls.chunk_batches' decision.
     """
+    # controls builds on this module's budget functions, so it is imported here, not at the top
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.controls import batch_size_steps, chunk_batches
     total = len(instances)
     size = batch_size(total, max_batch_instance_percent)
     sorting = classify_for_maintenance(instances, instance_ids, now=now)
@@ -162,18 +166,8 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
     # Zones in name order; with unhealthy-first, a zone holding unhealthy instances goes first.
     zone_order = sorted(by_zone, key=lambda z: (0 if prioritize_unhealthy_instances and any(
         i['instance_id'] in unhealthy for i in by_zone[z]) else 1, '' if z is None else str(z)))
-    batches = []
-    for zone in zone_order:
-        members = sorted(by_zone[zone], key=key)
-        for start in range(0, len(members), size):
-            chunk = members[start:start + size]
-            batches.append(dict(
-                number=len(batches) + 1,
-                zone=zone,
-                instance_ids=[i['instance_id'] for i in chunk],
-                update_domains=sorted(set(i.get('platform_update_domain') for i in chunk
-                                          if i.get('platform_update_domain') is not None)),
-            ))
+    batches = chunk_batches([(zone, sorted(by_zone[zone], key=key)) for zone in zone_order],
+                            batch_size_steps(total, batch_sizes, max_batch_instance_percent))
     return dict(total=total, batch_size=size, eligible=sorting['eligible'],
                 already_maintained=sorting['already_maintained'], skipped=sorting['skipped'],
                 unknown=sorting['unknown'], batches=batches)

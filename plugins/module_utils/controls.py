@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operator's controls of a maintenance run as pure functions: stepped batch sizes (Ansible's ``serial``
+form), the absolute floor of healthy instances, the Azure Monitor alert gate, and the batch a hook sees.
+
+Every error message names the role variable it is about. No Azure imports.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import math
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
+    PlanningError, batch_size, is_unhealthy, iso8601_seconds)
+
+SEVERITIES = ('Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4')
+DEFAULT_ALERT_SEVERITIES = ('Sev0', 'Sev1', 'Sev2')
+BATCH_SIZES = 'safe_maintenance_batch_sizes'
+MIN_HEALTHY = 'safe_maintenance_min_healthy_instances'
+ALERT_SEVERITIES = 'safe_maintenance_alert_severities'
+
+
+# -- stepped batch sizes ------------------------------------------------------------------------------
+
+def parse_batch_sizes(value, name=BATCH_SIZES):
+    """``[1, 5, "20%"]`` -> ``[(1, False), (5, False), (20, True)]``: (number, is a percent).
+
+    As Ansible's ``serial``: a whole number of instances or a percent of the scale set per item; one value
+    alone is a list of one; empty (or None) means no steps. Anything else raises PlanningError naming ``name``.
+    """
+    if value is None or value == '' or value == []:
+        return []
+    if isinstance(value, dict):
+        raise PlanningError('%s must be a list of batch sizes such as [1, 5, "20%%"], not %r' % (name, value))
+    items = value if isinstance(value, (list, tuple)) else [value]
+    steps = []
+    for position, item in enumerate(items, 1):
+        text = str(item).strip()
+        is_percent = text.endswith('%')
+        number = text[:-1].strip() if is_percent else text
+        if isinstance(item, (bool, float)) or not number.isdigit():
+            raise PlanningError('%s item %d is %r: give a whole number of instances (5) or a percent of the scale '
+                                'set ("20%%"), as in [1, 5, "20%%"]' % (name, position, item))
+        if int(number) < 1 or (is_percent and int(number) > 100):
+            raise PlanningError('%s item %d is %r: a batch takes at least 1 instance%s' % (
+                name, position, item, ' and a percent is 1% to 100%' if is_percent else ''))
+        steps.append((int(number), is_percent))
+    return steps
+
+
+def batch_size_steps(total, batch_sizes, max_batch_instance_percent):
+    """The absolute size of each step for a scale set of ``total`` instances, each capped by
+    max_batch_instance_percent (as batch_size rounds it); the last step repeats for every later batch.
+
+    No steps: one step of the max_batch_instance_percent size, the role's behaviour without
+    ``safe_maintenance_batch_sizes``. A percent is of all instances, rounded down, at least 1 (``serial``'s rule).
+    """
+    cap = batch_size(total, max_batch_instance_percent)
+    sizes = []
+    for number, is_percent in parse_batch_sizes(batch_sizes):
+        size = max(1, int(math.floor(total * number / 100.0))) if is_percent else number
+        sizes.append(min(size, cap))
+    return sizes or [cap]
+
+
+def size_of_batch(number, steps):
+    """The size of batch ``number`` (1-based): its step, or the last step once the steps run out."""
+    return steps[min(number, len(steps)) - 1]
+
+
+def chunk_batches(zone_groups, steps):
+    """Cut ordered instances into batches: ``zone_groups`` is ``[(zone, [instance, ...]), ...]`` in the order
+    they are maintained. Batch N takes ``size_of_batch(N, steps)`` instances and never spans two zones (the
+    zone rule: a zone's last batch may be smaller). Returns batches {number, zone, instance_ids, update_domains}.
+    """
+    batches = []
+    for zone, members in zone_groups:
+        start = 0
+        while start < len(members):
+            size = size_of_batch(len(batches) + 1, steps)
+            chunk = members[start:start + size]
+            start += size
+            batches.append(dict(
+                number=len(batches) + 1,
+                zone=zone,
+                instance_ids=[i['instance_id'] for i in chunk],
+                update_domains=sorted(set(i.get('platform_update_domain') for i in chunk
+                                          if i.get('platform_update_domain') is not None)),
+            ))
+    return batches
+
+
+# -- the absolute floor ---------------------------------------------------------------------------------
+
+def min_healthy_count(value, name=MIN_HEALTHY):
+    text = str(value).strip()
+    if isinstance(value, (bool, float)) or not text.isdigit():
+        raise PlanningError('%s must be a whole number of instances, 0 or more, not %r' % (name, value))
+    return int(text)
+
+
+def floor_refusal(instances, batch_instance_ids, min_healthy_instances, require_health_signal=False,
+                  number=None, name=MIN_HEALTHY):
+    """Why the batch must not start because the healthy instances would drop below the floor; '' when it may.
+
+    Healthy: running and (with a health signal) healthy, as the health budget counts. The batch takes its
+    healthy members out of service while it is maintained.
+    """
+    floor = min_healthy_count(min_healthy_instances, name)
+    if floor == 0:
+        return ''
+    wanted = set(str(i) for i in batch_instance_ids)
+    healthy = [i for i in instances if not is_unhealthy(i, require_health_signal)]
+    taken = [i['instance_id'] for i in healthy if i['instance_id'] in wanted]
+    left = len(healthy) - len(taken)
+    if left >= floor:
+        return ''
+    which = 'Batch %s' % number if number is not None else 'The batch'
+    return ('%s would leave %d healthy instance%s, fewer than %s (%d): %d of %d instances are healthy and the batch '
+            'takes %d of them (%s) out of service. Lower %s or maintain when more instances are healthy.' % (
+                which, left, '' if left == 1 else 's', name, floor, len(healthy), len(instances), len(taken),
+                ', '.join(taken) or 'none', name))
+
+
+# -- the alert gate -------------------------------------------------------------------------------------
+
+def alert_severities(value, name=ALERT_SEVERITIES):
+    """The validated severity list (default Sev0, Sev1, Sev2 when None)."""
+    if value is None:
+        return list(DEFAULT_ALERT_SEVERITIES)
+    items = value if isinstance(value, (list, tuple)) else None
+    if not items:
+        raise PlanningError('%s must be a non-empty list of %s, not %r' % (name, ', '.join(SEVERITIES), value))
+    bad = [item for item in items if item not in SEVERITIES]
+    if bad:
+        raise PlanningError('%s has %s: each item is one of %s' % (
+            name, ', '.join(repr(b) for b in bad), ', '.join(SEVERITIES)))
+    return sorted(set(items))
+
+
+def describe_alert(alert):
+    """``'cpu high' (Sev1) on vmss-web``: how an alert is named in messages."""
+    target = alert.get('target_resource_name') or (alert.get('target_resource') or '').rsplit('/', 1)[-1]
+    return "'%s' (%s)%s" % (alert.get('name'), alert.get('severity'), ' on %s' % target if target else '')
+
+
+def alert_gate(alerts, severities=None, number=None, waited_seconds=None):
+    """The alert gate before a batch: ``{'hold': bool, 'alerts': [names], 'message': str}``.
+
+    Holds while any fired alert of the given severities (alerts as alerts_info returns them) is listed; the
+    message names each with its severity, the most severe first.
+    """
+    wanted = set(alert_severities(severities))
+    holding = sorted((a for a in alerts or [] if a.get('severity') in wanted and a.get('monitor_condition', 'Fired') == 'Fired'),
+                     key=lambda a: (a.get('severity') or '', a.get('start_date_time') or '', a.get('name') or ''))
+    if not holding:
+        return dict(hold=False, alerts=[], message='')
+    which = 'batch %s' % number if number is not None else 'the next batch'
+    waited = ' after waiting %s s' % int(waited_seconds) if waited_seconds else ''
+    message = ('%d Azure Monitor alert%s of severity %s fire%s%s, holding %s: %s. Resolve them, or change '
+               'safe_maintenance_alert_severities or safe_maintenance_block_on_alerts.' % (
+                   len(holding), '' if len(holding) == 1 else 's', '/'.join(sorted(wanted)),
+                   's' if len(holding) == 1 else '', waited, which, '; '.join(describe_alert(a) for a in holding)))
+    return dict(hold=True, alerts=[a.get('name') for a in holding], message=message)
+
+
+def alert_wait_retries(alert_wait, poll_seconds, name='safe_maintenance_alert_wait'):
+    """How many more reads of the alerts fit in ``alert_wait`` (ISO 8601) at one read per ``poll_seconds``."""
+    wait = iso8601_seconds(alert_wait, name)
+    poll = max(1, int(poll_seconds))
+    return int(math.ceil(wait / float(poll)))
+
+
+# -- the batch a hook sees -------------------------------------------------------------------------------
+
+def hook_batch(batch, instances):
+    """The documented ``safe_maintenance_batch`` variable of the before/after hooks: number, instance_ids,
+    instance_names, computer_names, zone, update_domains (instances as instance_view_info returns them)."""
+    by_id = dict((i['instance_id'], i) for i in instances or [])
+    members = [by_id.get(iid, {}) for iid in batch['instance_ids']]
+    return dict(
+        number=batch['number'],
+        instance_ids=list(batch['instance_ids']),
+        instance_names=[m.get('name') for m in members],
+        computer_names=[m.get('computer_name') or (m.get('instance_view') or {}).get('computer_name') for m in members],
+        zone=batch.get('zone'),
+        update_domains=list(batch.get('update_domains') or []),
+    )
+
+
+# -- the role's new variables --------------------------------------------------------------------------------
+
+def control_variable_problems(variables, prefix='safe_maintenance_'):
+    """One sentence per invalid control variable (full names -> values); names not held are not checked."""
+    checks = {
+        'batch_sizes': parse_batch_sizes,
+        'min_healthy_instances': min_healthy_count,
+        'alert_severities': alert_severities,
+        'canary_pause': iso8601_seconds,
+        'alert_wait': iso8601_seconds,
+    }
+    problems = []
+    for name, value in sorted(variables.items()):
+        short = name[len(prefix):] if name.startswith(prefix) else name
+        try:
+            if short in checks:
+                checks[short](value, name)
+            elif short == 'block_on_alerts' and not isinstance(value, bool):
+                problems.append('%s must be true or false, not %r' % (name, value))
+            elif short in ('before_batch_tasks', 'after_batch_tasks') and value not in (None, '') and (
+                    not isinstance(value, str) or not value.strip()):
+                problems.append('%s must be the path of a task file, not %r' % (name, value))
+        except PlanningError as exc:
+            problems.append(str(exc))
+    return problems
