@@ -2,7 +2,8 @@
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The operator's controls of a maintenance run as pure functions: stepped batch sizes (Ansible's ``serial``
-form), the absolute floor of healthy instances, the Azure Monitor alert gate, and the batch a hook sees.
+form), the absolute floor of healthy instances, the canary's bake time, the Azure Monitor alert gate, and the
+batch a hook sees. Each gate answers with the message the role fails with, or ``''`` when the run may go on.
 
 Every error message names the role variable it is about. No Azure imports.
 """
@@ -13,7 +14,7 @@ __metaclass__ = type
 import math
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
-    PlanningError, batch_size, is_unhealthy, iso8601_seconds)
+    PlanningError, batch_size, iso8601_seconds)
 
 SEVERITIES = ('Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4')
 DEFAULT_ALERT_SEVERITIES = ('Sev0', 'Sev1', 'Sev2')
@@ -101,27 +102,56 @@ def min_healthy_count(value, name=MIN_HEALTHY):
     return int(text)
 
 
-def floor_refusal(instances, batch_instance_ids, min_healthy_instances, require_health_signal=False,
-                  number=None, name=MIN_HEALTHY):
-    """Why the batch must not start because the healthy instances would drop below the floor; '' when it may.
+def min_healthy_refusal(health, batch_instance_ids, min_healthy_instances, batch_number=None, name=MIN_HEALTHY):
+    """Why the batch must not start: the healthy instances would drop below the floor while it is maintained;
+    '' when it may start.
 
-    Healthy: running and (with a health signal) healthy, as the health budget counts. The batch takes its
-    healthy members out of service while it is maintained.
+    ``health`` is a fleet health reading (``instances``, the count, and ``unhealthy_ids``); the batch takes its
+    healthy members out of service, its unhealthy ones take nothing more away.
     """
     floor = min_healthy_count(min_healthy_instances, name)
     if floor == 0:
         return ''
-    wanted = set(str(i) for i in batch_instance_ids)
-    healthy = [i for i in instances if not is_unhealthy(i, require_health_signal)]
-    taken = [i['instance_id'] for i in healthy if i['instance_id'] in wanted]
-    left = len(healthy) - len(taken)
+    unhealthy = set(health.get('unhealthy_ids') or [])
+    total = int(health.get('instances') or 0)
+    healthy = total - len(unhealthy)
+    taken = [str(i) for i in batch_instance_ids if str(i) not in unhealthy]
+    left = healthy - len(taken)
     if left >= floor:
         return ''
-    which = 'Batch %s' % number if number is not None else 'The batch'
-    return ('%s would leave %d healthy instance%s, fewer than %s (%d): %d of %d instances are healthy and the batch '
-            'takes %d of them (%s) out of service. Lower %s or maintain when more instances are healthy.' % (
-                which, left, '' if left == 1 else 's', name, floor, len(healthy), len(instances), len(taken),
-                ', '.join(taken) or 'none', name))
+    which = 'batch %s' % batch_number if batch_number is not None else 'the batch'
+    return ('%s would leave %d healthy instance%s, fewer than %s %d: %d of %d instances are healthy and %s takes '
+            '%d of them (%s) out of service. Lower %s, or maintain when more instances are healthy.' % (
+                which[0].upper() + which[1:], left, '' if left == 1 else 's', name, floor, healthy, total, which,
+                len(taken), ', '.join(taken) or 'none', name))
+
+
+# -- the canary ------------------------------------------------------------------------------------------
+
+def pause_before_batch(number, pause_seconds, canary_pause='PT0S', name='safe_maintenance_canary_pause'):
+    """Seconds to wait before batch ``number``: the pause between batches, and before batch 2 at least the
+    canary pause (the bake time of batch 1). Batch 1 starts at once."""
+    number = int(number)
+    if number <= 1:
+        return 0
+    pause = int(math.ceil(float(pause_seconds or 0)))
+    if number == 2:
+        pause = max(pause, int(math.ceil(iso8601_seconds(canary_pause or 'PT0S', name))))
+    return pause
+
+
+def canary_refusal(health, first_batch_ids, canary_pause, name='safe_maintenance_canary_pause'):
+    """After the canary pause: why batch 2 must not start (an instance of batch 1 is unhealthy in the fleet
+    read taken after the pause); '' when it may, or when there is no canary pause."""
+    if iso8601_seconds(canary_pause or 'PT0S', name) <= 0:
+        return ''
+    unhealthy = set(health.get('unhealthy_ids') or [])
+    sick = [str(i) for i in first_batch_ids if str(i) in unhealthy]
+    if not sick:
+        return ''
+    return ('the canary batch 1 did not hold: instance%s %s %s unhealthy after %s %s. Batch 2 was not started; '
+            'look at %s first.' % ('' if len(sick) == 1 else 's', ', '.join(sick), 'is' if len(sick) == 1 else 'are',
+                                   name, canary_pause, 'it' if len(sick) == 1 else 'them'))
 
 
 # -- the alert gate -------------------------------------------------------------------------------------
@@ -146,31 +176,34 @@ def describe_alert(alert):
     return "'%s' (%s)%s" % (alert.get('name'), alert.get('severity'), ' on %s' % target if target else '')
 
 
-def alert_gate(alerts, severities=None, number=None, waited_seconds=None):
-    """The alert gate before a batch: ``{'hold': bool, 'alerts': [names], 'message': str}``.
-
-    Holds while any fired alert of the given severities (alerts as alerts_info returns them) is listed; the
-    message names each with its severity, the most severe first.
-    """
-    wanted = set(alert_severities(severities))
-    holding = sorted((a for a in alerts or [] if a.get('severity') in wanted and a.get('monitor_condition', 'Fired') == 'Fired'),
+def alert_refusal(alerts, severities=None, batch_number=None, alert_wait=None):
+    """The alert gate before a batch: why it must not start, naming each fired alert of ``severities`` with its
+    severity (the most severe first); '' when none fires. ``alerts`` as alerts_info returns them."""
+    wanted = alert_severities(severities)
+    holding = sorted((a for a in alerts or [] if a.get('severity') in wanted
+                      and a.get('monitor_condition', 'Fired') == 'Fired'),
                      key=lambda a: (a.get('severity') or '', a.get('start_date_time') or '', a.get('name') or ''))
     if not holding:
-        return dict(hold=False, alerts=[], message='')
-    which = 'batch %s' % number if number is not None else 'the next batch'
-    waited = ' after waiting %s s' % int(waited_seconds) if waited_seconds else ''
-    message = ('%d Azure Monitor alert%s of severity %s fire%s%s, holding %s: %s. Resolve them, or change '
-               'safe_maintenance_alert_severities or safe_maintenance_block_on_alerts.' % (
-                   len(holding), '' if len(holding) == 1 else 's', '/'.join(sorted(wanted)),
-                   's' if len(holding) == 1 else '', waited, which, '; '.join(describe_alert(a) for a in holding)))
-    return dict(hold=True, alerts=[a.get('name') for a in holding], message=message)
+        return ''
+    which = 'batch %s' % batch_number if batch_number is not None else 'the next batch'
+    waited = ' after waiting safe_maintenance_alert_wait %s' % alert_wait if alert_wait else ''
+    return ('%d Azure Monitor alert%s of severity %s still fire%s%s, holding %s: %s. Resolve %s, or change '
+            'safe_maintenance_alert_severities or safe_maintenance_block_on_alerts.' % (
+                len(holding), '' if len(holding) == 1 else 's', '/'.join(wanted), 's' if len(holding) == 1 else '',
+                waited, which, '; '.join(describe_alert(a) for a in holding), 'it' if len(holding) == 1 else 'them'))
 
 
-def alert_wait_retries(alert_wait, poll_seconds, name='safe_maintenance_alert_wait'):
-    """How many more reads of the alerts fit in ``alert_wait`` (ISO 8601) at one read per ``poll_seconds``."""
+# The pace of the alert reads while the gate holds, when safe_maintenance_poll_interval leaves it to the role:
+# one ARM read per 30 s is nothing against ARM's 12,000 reads an hour.
+ALERT_POLL_SECONDS = 30
+
+
+def alert_polls(alert_wait, poll_interval=0, name='safe_maintenance_alert_wait'):
+    """``{'retries', 'delay'}`` for reading the alerts until they clear: reads ``delay`` seconds apart
+    (poll_interval when set, else 30) for up to ``alert_wait`` (ISO 8601)."""
     wait = iso8601_seconds(alert_wait, name)
-    poll = max(1, int(poll_seconds))
-    return int(math.ceil(wait / float(poll)))
+    delay = int(poll_interval) if int(poll_interval or 0) > 0 else ALERT_POLL_SECONDS
+    return dict(retries=int(math.ceil(wait / float(delay))), delay=delay)
 
 
 # -- the batch a hook sees -------------------------------------------------------------------------------

@@ -90,23 +90,51 @@ def test_chunk_batches_numbers_across_zones_and_lists_update_domains():
 
 # -- the floor ----------------------------------------------------------------------------------------------
 
+def reading(total, unhealthy_ids=()):
+    """A fleet health reading as the role takes it (instances: the count, unhealthy_ids)."""
+    return {'instances': total, 'unhealthy': len(unhealthy_ids), 'unhealthy_ids': list(unhealthy_ids)}
+
+
 def test_floor_refuses_a_batch_that_would_go_below_it():
-    fleet = [inst(i) for i in range(5)]
-    fleet[4]['health_state'] = 'unhealthy'
-    assert controls.floor_refusal(fleet, ['0', '1'], 2) == ''
-    msg = controls.floor_refusal(fleet, ['0', '1', '4'], 3, number=2)
-    assert msg.startswith('Batch 2 would leave 2 healthy instances, fewer than safe_maintenance_min_healthy_instances (3)')
-    assert '4 of 5 instances are healthy and the batch takes 2 of them (0, 1) out of service' in msg
-    assert controls.floor_refusal(fleet, ['0'], 0) == ''
-    # an unhealthy member takes nothing healthy away
-    assert controls.floor_refusal(fleet, ['4'], 4) == ''
+    health = reading(5, ['4'])
+    assert controls.min_healthy_refusal(health, ['0', '1'], 2) == ''
+    msg = controls.min_healthy_refusal(health, ['0', '1', '4'], 3, batch_number=2)
+    assert msg.startswith('Batch 2 would leave 2 healthy instances, fewer than safe_maintenance_min_healthy_instances 3: '
+                          '4 of 5 instances are healthy and batch 2 takes 2 of them (0, 1) out of service.')
+    assert controls.min_healthy_refusal(health, ['0'], 0) == ''
+    # an unhealthy member takes nothing healthy away; exactly at the floor is allowed
+    assert controls.min_healthy_refusal(health, ['4'], 4) == ''
+    assert controls.min_healthy_refusal(reading(3), ['0'], 2) == ''
+    assert controls.min_healthy_refusal(reading(3), ['0'], 3).startswith('The batch would leave 2 healthy instances')
 
 
 @pytest.mark.parametrize('bad', [-1, 'two', True, 1.5, None])
 def test_floor_value_is_checked(bad):
     with pytest.raises(PlanningError) as caught:
-        controls.floor_refusal([inst(0)], ['0'], bad)
+        controls.min_healthy_refusal(reading(1), ['0'], bad)
     assert 'safe_maintenance_min_healthy_instances must be a whole number' in str(caught.value)
+
+
+# -- the canary ---------------------------------------------------------------------------------------------
+
+def test_pause_before_batch_two_is_at_least_the_canary_pause():
+    assert controls.pause_before_batch(1, 10, 'PT5M') == 0
+    assert controls.pause_before_batch(2, 10, 'PT5M') == 300
+    assert controls.pause_before_batch(2, 600, 'PT5M') == 600
+    assert controls.pause_before_batch(3, 10, 'PT5M') == 10
+    assert controls.pause_before_batch(2, 0.4, 'PT0S') == 1
+    assert controls.pause_before_batch(2, 0, None) == 0
+    with pytest.raises(PlanningError) as caught:
+        controls.pause_before_batch(2, 0, '5m')
+    assert 'safe_maintenance_canary_pause' in str(caught.value)
+
+
+def test_canary_refusal_when_batch_one_went_unhealthy_during_the_pause():
+    assert controls.canary_refusal(reading(5, ['3']), ['0'], 'PT1M') == ''
+    msg = controls.canary_refusal(reading(5, ['0', '3']), ['0'], 'PT1M')
+    assert msg == ('the canary batch 1 did not hold: instance 0 is unhealthy after safe_maintenance_canary_pause PT1M. '
+                   'Batch 2 was not started; look at it first.')
+    assert controls.canary_refusal(reading(5, ['0']), ['0'], 'PT0S') == ''
 
 
 # -- the alert gate ---------------------------------------------------------------------------------------
@@ -117,22 +145,20 @@ def alert(name, severity, target='vmss-web', start='2026-12-01T20:00:00Z'):
 
 
 def test_alert_gate_holds_on_the_default_severities_and_names_each_alert():
-    gate = controls.alert_gate([alert('disk', 'Sev3'), alert('cpu high', 'Sev1'), alert('lb probes', 'Sev2', 'lb')],
-                               number=2, waited_seconds=60)
-    assert gate['hold'] is True and gate['alerts'] == ['cpu high', 'lb probes']
-    assert gate['message'].startswith('2 Azure Monitor alerts of severity Sev0/Sev1/Sev2 fire after waiting 60 s, '
-                                      'holding batch 2: ')
-    assert "'cpu high' (Sev1) on vmss-web; 'lb probes' (Sev2) on lb." in gate['message']
-    assert 'disk' not in gate['message']
+    msg = controls.alert_refusal([alert('disk', 'Sev3'), alert('lb probes', 'Sev2', 'lb'), alert('cpu high', 'Sev1')],
+                                 batch_number=2, alert_wait='PT1M')
+    assert msg == ("2 Azure Monitor alerts of severity Sev0/Sev1/Sev2 still fire after waiting safe_maintenance_alert_wait "
+                   "PT1M, holding batch 2: 'cpu high' (Sev1) on vmss-web; 'lb probes' (Sev2) on lb. Resolve them, or "
+                   "change safe_maintenance_alert_severities or safe_maintenance_block_on_alerts.")
 
 
 def test_alert_gate_passes_lower_severities_and_resolved_alerts():
-    assert controls.alert_gate([alert('disk', 'Sev3')]) == {'hold': False, 'alerts': [], 'message': ''}
-    resolved = dict(alert('cpu', 'Sev1'), monitor_condition='Resolved')
-    assert controls.alert_gate([resolved])['hold'] is False
-    assert controls.alert_gate([alert('disk', 'Sev3')], severities=['Sev3'])['hold'] is True
-    one = controls.alert_gate([alert('cpu', 'Sev0')])
-    assert one['message'].startswith('1 Azure Monitor alert of severity Sev0/Sev1/Sev2 fires, holding the next batch')
+    assert controls.alert_refusal([alert('disk', 'Sev3')]) == ''
+    assert controls.alert_refusal([dict(alert('cpu', 'Sev1'), monitor_condition='Resolved')]) == ''
+    assert controls.alert_refusal([alert('disk', 'Sev3')], severities=['Sev3']) != ''
+    one = controls.alert_refusal([alert('cpu', 'Sev0', target='')])
+    assert one.startswith("1 Azure Monitor alert of severity Sev0/Sev1/Sev2 still fires, holding the next batch: "
+                          "'cpu' (Sev0). Resolve it,")
 
 
 @pytest.mark.parametrize('bad,words', [([], 'non-empty list'), ('Sev1', 'non-empty list'),
@@ -143,12 +169,13 @@ def test_alert_severities_are_checked(bad, words):
     assert str(caught.value).startswith('safe_maintenance_alert_severities') and words in str(caught.value)
 
 
-def test_alert_wait_retries():
-    assert controls.alert_wait_retries('PT5M', 30) == 10
-    assert controls.alert_wait_retries('PT0S', 30) == 0
-    assert controls.alert_wait_retries('PT50S', 30) == 2
+def test_alert_polls():
+    assert controls.alert_polls('PT5M') == {'retries': 10, 'delay': 30}
+    assert controls.alert_polls('PT5M', 0) == {'retries': 10, 'delay': 30}
+    assert controls.alert_polls('PT0S', 2) == {'retries': 0, 'delay': 2}
+    assert controls.alert_polls('PT5S', 2) == {'retries': 3, 'delay': 2}
     with pytest.raises(PlanningError) as caught:
-        controls.alert_wait_retries('5 minutes', 30)
+        controls.alert_polls('5 minutes')
     assert 'safe_maintenance_alert_wait' in str(caught.value)
 
 
