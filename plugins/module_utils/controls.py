@@ -178,14 +178,23 @@ def describe_alert(alert):
 
 def alert_refusal(alerts, severities=None, batch_number=None, alert_wait=None):
     """The alert gate before a batch: why it must not start, naming each fired alert of ``severities`` with its
-    severity (the most severe first); '' when none fires. ``alerts`` as alerts_info returns them."""
+    severity (the most severe first); '' when none fires.
+
+    ``alerts`` is alerts_info's result (or its ``alerts`` list). A result without alerts is a failed read, and
+    a gate that cannot see stays closed: the message is the read's error.
+    """
     wanted = alert_severities(severities)
+    which = 'batch %s' % batch_number if batch_number is not None else 'the next batch'
+    if isinstance(alerts, dict):
+        if 'alerts' not in alerts:
+            return ('the Azure Monitor alerts could not be read before %s, so the alert gate stays closed: %s' % (
+                which, alerts.get('msg') or 'no answer'))
+        alerts = alerts['alerts']
     holding = sorted((a for a in alerts or [] if a.get('severity') in wanted
                       and a.get('monitor_condition', 'Fired') == 'Fired'),
                      key=lambda a: (a.get('severity') or '', a.get('start_date_time') or '', a.get('name') or ''))
     if not holding:
         return ''
-    which = 'batch %s' % batch_number if batch_number is not None else 'the next batch'
     waited = ' after waiting safe_maintenance_alert_wait %s' % alert_wait if alert_wait else ''
     return ('%d Azure Monitor alert%s of severity %s still fire%s%s, holding %s: %s. Resolve %s, or change '
             'safe_maintenance_alert_severities or safe_maintenance_block_on_alerts.' % (
@@ -221,6 +230,22 @@ def hook_batch(batch, instances):
         zone=batch.get('zone'),
         update_domains=list(batch.get('update_domains') or []),
     )
+
+
+HOOK_VARIABLES = {'before': 'safe_maintenance_before_batch_tasks', 'after': 'safe_maintenance_after_batch_tasks'}
+
+
+def hook_failure(batch, hook, path, failure):
+    """The message a failed hook stops the run with: which hook, its file, the batch, the failing task's message,
+    and (before) that the batch was not started or (after) that it was maintained."""
+    if hook not in HOOK_VARIABLES:
+        raise PlanningError('hook must be one of %s, not %r' % (', '.join(sorted(HOOK_VARIABLES)), hook))
+    ids = ', '.join(batch.get('instance_ids') or []) or 'none'
+    if hook == 'before':
+        return '%s (%s) failed before batch %s (instances %s): %s. Batch %s was not started.' % (
+            HOOK_VARIABLES[hook], path, batch['number'], ids, failure or 'a task failed', batch['number'])
+    return '%s (%s) failed after batch %s (instances %s) was maintained: %s.' % (
+        HOOK_VARIABLES[hook], path, batch['number'], ids, failure or 'a task failed')
 
 
 # -- the role's new variables --------------------------------------------------------------------------------

@@ -161,6 +161,15 @@ def test_alert_gate_passes_lower_severities_and_resolved_alerts():
                           "'cpu' (Sev0). Resolve it,")
 
 
+def test_alert_gate_takes_the_module_result_and_stays_closed_when_the_read_failed():
+    assert controls.alert_refusal({'alerts': [alert('disk', 'Sev3')], 'changed': False}, batch_number=1) == ''
+    assert controls.alert_refusal({'alerts': [alert('cpu', 'Sev1')]}, batch_number=1).startswith('1 Azure Monitor alert')
+    failed = {'failed': True, 'msg': 'Failed to read the fired Azure Monitor alerts: AuthorizationFailed (HTTP 403)'}
+    assert controls.alert_refusal(failed, batch_number=3) == (
+        'the Azure Monitor alerts could not be read before batch 3, so the alert gate stays closed: Failed to read '
+        'the fired Azure Monitor alerts: AuthorizationFailed (HTTP 403)')
+
+
 @pytest.mark.parametrize('bad,words', [([], 'non-empty list'), ('Sev1', 'non-empty list'),
                                        (['Sev1', 'High'], "has 'High'")])
 def test_alert_severities_are_checked(bad, words):
@@ -187,6 +196,18 @@ def test_hook_batch_has_ids_names_computer_names_zone_and_update_domains():
     assert controls.hook_batch(batch, fleet) == {
         'number': 2, 'instance_ids': ['3', '8'], 'instance_names': ['web_3', 'web_8'],
         'computer_names': ['web000003', 'web000008'], 'zone': '2', 'update_domains': [3]}
+
+
+def test_hook_failure_messages():
+    batch = {'number': 2, 'instance_ids': ['3', '8']}
+    assert controls.hook_failure(batch, 'before', '/p/drain.yml', 'drain timed out') == (
+        'safe_maintenance_before_batch_tasks (/p/drain.yml) failed before batch 2 (instances 3, 8): drain timed out. '
+        'Batch 2 was not started.')
+    assert controls.hook_failure(batch, 'after', '/p/up.yml', '') == (
+        'safe_maintenance_after_batch_tasks (/p/up.yml) failed after batch 2 (instances 3, 8) was maintained: '
+        'a task failed.')
+    with pytest.raises(PlanningError):
+        controls.hook_failure(batch, 'during', '/p', 'x')
 
 
 def test_control_variable_problems_name_each_variable():
