@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: alerts_info
 short_description: Get the fired Azure Monitor alerts of an Azure virtual machine scale set and its resource group
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the Azure Monitor alerts that are fired and not resolved (C(monitorCondition=Fired)) for the scale set's
     resource group, which includes the scale set and its instances, from the Alerts Management REST API
