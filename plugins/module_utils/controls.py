@@ -250,6 +250,16 @@ def hook_failure(batch, hook, path, failure):
 
 # -- the role's new variables --------------------------------------------------------------------------------
 
+def _is_boolean(value):
+    # what Ansible's bool filter and argument specs take (true, "yes", "on", 1 ...), as -e gives strings
+    from ansible.module_utils.parsing.convert_bool import boolean
+    try:
+        boolean(value, strict=True)
+    except TypeError:
+        return False
+    return True
+
+
 def control_variable_problems(variables, prefix='safe_maintenance_'):
     """One sentence per invalid control variable (full names -> values); names not held are not checked."""
     checks = {
@@ -265,7 +275,7 @@ def control_variable_problems(variables, prefix='safe_maintenance_'):
         try:
             if short in checks:
                 checks[short](value, name)
-            elif short == 'block_on_alerts' and not isinstance(value, bool):
+            elif short == 'block_on_alerts' and not _is_boolean(value):
                 problems.append('%s must be true or false, not %r' % (name, value))
             elif short in ('before_batch_tasks', 'after_batch_tasks') and value not in (None, '') and (
                     not isinstance(value, str) or not value.strip()):

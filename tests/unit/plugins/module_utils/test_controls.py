@@ -214,7 +214,7 @@ def test_control_variable_problems_name_each_variable():
     problems = controls.control_variable_problems({
         'safe_maintenance_batch_sizes': [1, 'x'], 'safe_maintenance_min_healthy_instances': -2,
         'safe_maintenance_alert_severities': ['Sev7'], 'safe_maintenance_canary_pause': '10m',
-        'safe_maintenance_alert_wait': 'PT1M', 'safe_maintenance_block_on_alerts': 'yes',
+        'safe_maintenance_alert_wait': 'PT1M', 'safe_maintenance_block_on_alerts': 'sometimes',
         'safe_maintenance_before_batch_tasks': 42, 'safe_maintenance_after_batch_tasks': '',
         'safe_maintenance_scale_set': 'not mine'})
     assert [p.split(' ')[0] for p in problems] == [
@@ -222,3 +222,6 @@ def test_control_variable_problems_name_each_variable():
         'safe_maintenance_block_on_alerts', 'safe_maintenance_canary_pause', 'safe_maintenance_min_healthy_instances']
     assert controls.control_variable_problems({'safe_maintenance_batch_sizes': [], 'safe_maintenance_alert_severities': None,
                                                'safe_maintenance_block_on_alerts': False}) == []
+    # -e gives strings: what Ansible takes as a boolean is one
+    assert controls.control_variable_problems({'safe_maintenance_block_on_alerts': 'true'}) == []
+    assert controls.control_variable_problems({'safe_maintenance_block_on_alerts': 'maybe'}) != []
