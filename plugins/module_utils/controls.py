@@ -122,7 +122,7 @@ def min_healthy_refusal(health, batch_instance_ids, min_healthy_instances, batch
     which = 'batch %s' % batch_number if batch_number is not None else 'the batch'
     return ('%s would leave %d healthy instance%s, fewer than %s %d: %d of %d instances are healthy and %s takes '
             '%d of them (%s) out of service. Lower %s, or maintain when more instances are healthy.' % (
-                which[0].upper() + which[1:], left, '' if left == 1 else 's', name, floor, healthy, total, which,
+                which, left, '' if left == 1 else 's', name, floor, healthy, total, which,
                 len(taken), ', '.join(taken) or 'none', name))
 
 

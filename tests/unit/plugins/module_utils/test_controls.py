@@ -99,13 +99,13 @@ def test_floor_refuses_a_batch_that_would_go_below_it():
     health = reading(5, ['4'])
     assert controls.min_healthy_refusal(health, ['0', '1'], 2) == ''
     msg = controls.min_healthy_refusal(health, ['0', '1', '4'], 3, batch_number=2)
-    assert msg.startswith('Batch 2 would leave 2 healthy instances, fewer than safe_maintenance_min_healthy_instances 3: '
+    assert msg.startswith('batch 2 would leave 2 healthy instances, fewer than safe_maintenance_min_healthy_instances 3: '
                           '4 of 5 instances are healthy and batch 2 takes 2 of them (0, 1) out of service.')
     assert controls.min_healthy_refusal(health, ['0'], 0) == ''
     # an unhealthy member takes nothing healthy away; exactly at the floor is allowed
     assert controls.min_healthy_refusal(health, ['4'], 4) == ''
     assert controls.min_healthy_refusal(reading(3), ['0'], 2) == ''
-    assert controls.min_healthy_refusal(reading(3), ['0'], 3).startswith('The batch would leave 2 healthy instances')
+    assert controls.min_healthy_refusal(reading(3), ['0'], 3).startswith('the batch would leave 2 healthy instances')
 
 
 @pytest.mark.parametrize('bad', [-1, 'two', True, 1.5, None])
