@@ -1,14 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py and read_cost.py."""
+"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py, decisions.py
+and read_cost.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning, read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions, planning, read_cost
 
 
 def _checked(function):
@@ -48,15 +49,6 @@ def health_poll_interval(batch_instances, fleet_size, minimum=5):
     return read_cost.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
 
 
-def describe_batch(batch):
-    zone = ' (zone %s)' % batch['zone'] if batch.get('zone') is not None else ''
-    return 'Batch %s%s: %s' % (batch['number'], zone, ', '.join(batch['instance_ids']))
-
-
-def describe_skip(skipped):
-    return '%s: %s' % (skipped['instance_id'], skipped['reason'])
-
-
 class FilterModule(object):
 
     def filters(self):
@@ -66,6 +58,13 @@ class FilterModule(object):
             'iso8601_seconds': _checked(iso8601_seconds),
             'health_poll_interval': _checked(health_poll_interval),
             'role_variable_problems': role_variable_problems,
-            'describe_batch': describe_batch,
-            'describe_skip': describe_skip,
+            'effective_policy': _checked(decisions.effective_policy),
+            'fleet_health': decisions.fleet_health,
+            'rolling_upgrade_refusal': decisions.rolling_upgrade_refusal,
+            'os_upgrade_refusal': decisions.os_upgrade_refusal,
+            'health_signal_refusal': decisions.health_signal_refusal,
+            'unhealthy_budget_refusal': decisions.unhealthy_budget_refusal,
+            'unknown_instances_refusal': decisions.unknown_instances_refusal,
+            'batch_record': decisions.batch_record,
+            'after_batch_refusal': decisions.after_batch_refusal,
         }

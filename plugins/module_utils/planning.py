@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The safe_maintenance role's decisions as pure functions: batches, health budgets, pacing, durations.
+"""The safe_maintenance role's plan as pure functions: variables, batches, health, durations (the gates that
+use them, the budgets among them, are in decisions.py).
 
 The policy names and meanings follow Azure's own rolling upgrade policy, so users already know them:
 - max_batch_instance_percent: a batch holds at most this share of ALL instances of the scale set (>= 1).
@@ -122,13 +123,6 @@ def unhealthy_ids(instances, require_health_signal=False):
     return sorted((i['instance_id'] for i in instances if is_unhealthy(i, require_health_signal)), key=instance_sort_key)
 
 
-def within_budget(unhealthy_count, total, max_percent):
-    """True while unhealthy / total stays at or under max_percent."""
-    if total <= 0:
-        return unhealthy_count == 0
-    return unhealthy_count * 100.0 <= total * max_percent
-
-
 def _ordering_key(prioritize_unhealthy, unhealthy):
     def key(instance):
         first = 0 if (prioritize_unhealthy and instance['instance_id'] in unhealthy) else 1
@@ -171,8 +165,3 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
     return dict(total=total, batch_size=size, eligible=sorting['eligible'],
                 already_maintained=sorting['already_maintained'], skipped=sorting['skipped'],
                 unknown=sorting['unknown'], batches=batches)
-
-
-def batch_recovered(instances, require_health_signal=False):
-    """Every instance of a batch is running and (where there is a signal) healthy."""
-    return bool(instances) and not any(is_unhealthy(i, require_health_signal) for i in instances)

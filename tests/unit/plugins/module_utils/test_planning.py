@@ -53,12 +53,6 @@ def test_health_classification():
     assert planning.is_unhealthy(vm(0, health=None), require_health_signal=True)
 
 
-def test_budget():
-    assert planning.within_budget(2, 10, 20)
-    assert not planning.within_budget(3, 10, 20)
-    assert planning.within_budget(0, 0, 20)
-
-
 def test_plan_never_spans_zones_and_follows_update_domains():
     fleet = [vm(i, zone=str(i % 3 + 1), ud=(i // 3) % 5) for i in range(12)]
     plan = planning.plan_batches(fleet, max_batch_instance_percent=20)
@@ -97,12 +91,6 @@ def test_plan_for_a_subset_reports_unknown_ids():
     assert plan['eligible'] == ['2'] and plan['unknown'] == ['7']
     assert plan['batches'] == [dict(number=1, zone=None, instance_ids=['2'], update_domains=[0])]
     assert plan['total'] == 3
-
-
-def test_batch_recovered():
-    assert planning.batch_recovered([vm(0), vm(1)])
-    assert not planning.batch_recovered([vm(0), vm(1, health='unknown')])
-    assert not planning.batch_recovered([])
 
 
 VALID_VARIABLES = {

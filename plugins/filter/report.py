@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+# Copyright: azure_vmss.maintenance contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that build the safe_maintenance role's report and its run log; the logic lives in module_utils/report.py."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import report
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {
+            'maintenance_report': report.maintenance_report,
+            'plan_lines': report.plan_lines,
+            'batch_line': report.batch_line,
+            'report_lines': report.report_lines,
+            'report_timeline': report.report_timeline,
+        }
