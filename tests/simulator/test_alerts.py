@@ -99,6 +99,20 @@ def test_resolve_by_control_api_and_by_time(sim, token):
     assert control(sim, "DELETE", "/alerts").json()["alerts"] == []
 
 
+def test_resolve_after_reads(sim, token):
+    sim.fire_alert(name="held", severity="Sev1", resource_group=RG, scale_set="vmss-zoned", resolve_after_reads=2)
+    fired = {"monitorCondition": "Fired", "targetResourceGroup": RG}
+    # reads that do not list it (another filter) do not count
+    assert listed(sim, token, severity="Sev4")["value"] == []
+    assert names(listed(sim, token, **fired)) == ["held"]
+    assert names(listed(sim, token, **fired)) == ["held"]
+    assert listed(sim, token, **fired)["value"] == []
+    ess = listed(sim, token, monitorCondition="Resolved")["value"][0]["properties"]["essentials"]
+    assert ess["monitorConditionResolvedDateTime"] >= ess["startDateTime"]
+    for bad in (0, "two", True):
+        assert control(sim, "POST", "/alerts", {"name": "x", "resource_group": RG, "resolve_after_reads": bad}).status_code == 400
+
+
 def test_paging_by_next_link_through_the_sdk_pipeline(sim, client, token):
     for n in range(12):
         sim.fire_alert(name="a%02d" % n, severity="Sev2", resource_group=RG, scale_set="vmss-zoned")

@@ -12,7 +12,9 @@ or customTimeRange (start/end); pageCount (1..250, default 25); sortBy/sortOrder
 lastModifiedDateTime, descending). includeContext adds properties.context.
 
 State is computed from timestamps on read, as for maintenance: an alert fired with `resolve_after`
-(scenario seconds, time-scaled) is Resolved from then on. The alerts belong to the SimState (a reset
+(scenario seconds, time-scaled) is Resolved from then on; one fired with `resolve_after_reads: N` is listed
+Fired by N alerts_list answers and is Resolved from the Nth on (a test of a waiting client that does not
+depend on how fast the machine is). The alerts belong to the SimState (a reset
 or load replaces them) and are built from the scenario on first use.
 """
 
@@ -43,7 +45,7 @@ KEEP = ("targetResource", "targetResourceType", "targetResourceGroup", "monitorS
 class Alert:
     __slots__ = ("id", "name", "severity", "signal_type", "condition", "state", "service", "target",
                  "target_group", "target_type", "target_name", "rule", "description", "smart_group",
-                 "start", "modified", "modified_by", "resolved", "resolve_at")
+                 "start", "modified", "modified_by", "resolved", "resolve_at", "reads_left")
 
     @property
     def resource_id(self):
@@ -98,7 +100,8 @@ def _target(sim, spec):
 
 def build(sim, spec, base):
     """An Alert from a control/scenario spec: name, severity (Sev0..Sev4), the target, and optionally
-    monitor_service, signal_type, description, alert_state, started (relative or ISO), resolve_after."""
+    monitor_service, signal_type, description, alert_state, started (relative or ISO), resolve_after (scenario
+    seconds) or resolve_after_reads (the number of alerts_list answers that list it Fired)."""
     spec = dict(spec or {})
     sev = spec.get("severity", "Sev3")
     if sev not in SEVERITIES:
@@ -123,6 +126,10 @@ def build(sim, spec, base):
     a.modified, a.modified_by, a.resolved = a.start, "System", None
     after = spec.get("resolve_after")
     a.resolve_at = a.start + duration(after) * sim.time_scale if after is not None else None
+    reads = spec.get("resolve_after_reads")
+    if reads is not None and (isinstance(reads, bool) or not str(reads).isdigit() or int(reads) < 1):
+        raise ValueError("resolve_after_reads must be a whole number of 1 or more, not %r" % (reads,))
+    a.reads_left = int(reads) if reads is not None else None
     return a
 
 
@@ -229,6 +236,11 @@ def alerts_list(sim, req):
             if not window[0] <= a.start <= window[1]:
                 continue
             picked.append(body(a, include_context=(_query(req, "includeContext") or "").lower() == "true"))
+            if a.reads_left is not None and a.condition == "Fired":
+                # resolve_after_reads: listed Fired that many times, then Resolved as of this read
+                a.reads_left -= 1
+                if a.reads_left <= 0:
+                    a.resolve_at, a.reads_left = now, None
     key = order_by or "lastModifiedDateTime"
     # the API: descending for time fields and ascending for the others unless sortOrder says
     desc = order == "desc" if order else key.endswith("DateTime")
