@@ -7,20 +7,9 @@ the logic lives in module_utils/controls.py."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, planning
-
-
-def _checked(function):
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except planning.PlanningError as exc:
-            raise AnsibleFilterError(str(exc))
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    return wrapper
+# the role's filters' one wrapper: a PlanningError (a bad variable, named in its message) becomes a filter error
+from ansible_collections.azure_vmss.maintenance.plugins.filter.maintenance import _checked
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls
 
 
 def control_variable_problems(variables):
