@@ -94,7 +94,7 @@ def _background(args):
     out = open(os.path.join(state_dir, "simulator.out"), "ab")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                             start_new_session=True, close_fds=True)
-    deadline = time.time() + 60
+    deadline = time.time() + args.start_timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             sys.stderr.write("simulator exited with %s; see %s\n"
@@ -111,7 +111,7 @@ def _background(args):
                 pass
         time.sleep(0.05)
     proc.terminate()
-    sys.stderr.write("simulator did not answer within 60 s\n")
+    sys.stderr.write("simulator did not answer within %s s\n" % args.start_timeout)
     return 1
 
 
@@ -157,6 +157,9 @@ def main(argv=None):
     s.add_argument("--proxy", action=argparse.BooleanOptionalAction, default=True,
                    help="also listen as an HTTPS (CONNECT) proxy for the public Azure host names (default: on)")
     s.add_argument("--proxy-port", type=int, default=0, help="proxy listener port (default: a free one)")
+    # A loaded 2-core machine can take well over a minute to import, make certificates and load a scenario.
+    s.add_argument("--start-timeout", type=float, default=180,
+                   help="with --background: seconds to wait for the simulator to answer (default: 180)")
     s.set_defaults(func=serve)
     t = sp.add_parser("stop", help="stop a simulator started with --background")
     t.add_argument("--connection-file", required=True)

@@ -36,7 +36,8 @@ RESERVED = frozenset([
     'unreachable', 'rc', 'attempts', 'retries', 'failed_when_result', 'changed_when_result', 'add_host',
     'add_group', 'diff', 'ansible_stats', 'item', 'ansible_loop_var', 'ansible_index_var',
 ])
-# Keys AnsibleModule itself adds to what a module passes: 'invocation' always, 'failed' from fail_json.
+# Keys AnsibleModule itself adds to what a module passes: 'invocation' (always before ansible-core 2.21,
+# on request since), 'failed' from fail_json.
 ADDED_BY_ANSIBLE = frozenset(['invocation', 'failed'])
 
 

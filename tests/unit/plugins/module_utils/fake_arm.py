@@ -103,6 +103,7 @@ def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=No
     and azure-mgmt-compute run as they would for a user.
     """
     from ansible.module_utils import basic
+    from ansible.module_utils.common.parameters import PASS_VARS
     from azure.core.pipeline.transport import RequestsTransport
     from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module
     import pytest
@@ -119,6 +120,10 @@ def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=No
     full = dict(module_args)
     if check_mode:
         full['_ansible_check_mode'] = True
+    if 'inject_invocation' in PASS_VARS:
+        # ansible-core 2.21+ returns 'invocation' only when the controller asks (INJECT_INVOCATION, off by
+        # default); older cores always did. Ask, so the result and its no_log masking are checked on every core.
+        full['_ansible_inject_invocation'] = True
     monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': full}).encode('utf-8'))
     if hasattr(basic, '_ANSIBLE_PROFILE'):
         monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')

@@ -21,7 +21,7 @@ AUTH = dict(subscription_id=SUB, client_id='app', secret='s3cret-value', tenant=
 OP_URL = RM + '/subscriptions/%s/providers/Microsoft.Compute/locations/westeurope/operations/op-1?api-version=2026-04-01' % SUB
 # azure-core takes "Retry-After: 0" as absent and would wait its polling interval: use milliseconds.
 FAST = {'retry-after-ms': '10'}
-# Keys Ansible reserves; AnsibleModule itself adds 'invocation' (always) and 'failed' (fail_json).
+# Keys Ansible reserves; AnsibleModule itself adds 'invocation' (run_module_main asks for it) and 'failed'.
 RESERVED = {'skipped', 'results', 'ansible_facts', 'exception', 'warnings', 'deprecations'}
 RESULT_KEYS = {'changed', 'instance_ids', 'skipped_instances', 'already_maintained', 'status', 'elapsed_seconds'}
 
