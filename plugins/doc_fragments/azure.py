@@ -75,6 +75,24 @@ options:
         endpoint and token audience are read from its C(/metadata/endpoints).
       - When not set, taken from E(AZURE_CLOUD_ENVIRONMENT), then the credential file, else V(AzureCloud).
     type: str
+  token_cache_dir:
+    description:
+      - A folder in which the module calls of one run share what they learn from Azure AD and the cloud, so
+        that only the first call asks for it. It holds a service principal's access tokens (MSAL's token
+        cache, written by msal-extensions, unencrypted) and the C(/metadata/endpoints) answer of a URL
+        O(cloud_environment).
+      - The folder must exist, belong to the user the module runs as, and have mode C(0700) (C(mktemp -d)
+        makes one). Whoever created it removes it when the run ends; the C(safe_maintenance) role does so
+        for its own.
+      - A folder or file that does not pass these checks, or a cache that cannot be read, is ignored with a
+        warning; the call then authenticates as without it. Nothing of the cache's content appears in
+        results or warnings.
+      - Tokens are reused for the same client id, tenant and cloud; a call with another secret for the same
+        client id gets the cached token. Give one run's folder to one identity.
+      - Used with O(client_id) and O(secret) or O(certificate_path) (from any source). The Azure CLI keeps
+        its own cache; user/password and managed identity logins do not use this one.
+      - When not set, taken from E(AZURE_VMSS_TOKEN_CACHE_DIR); without either, nothing is cached.
+    type: path
 notes:
   - TLS certificates are always verified. To trust a private CA, point E(REQUESTS_CA_BUNDLE) at a PEM bundle
     that contains it; there is no option to turn verification off.

@@ -17,6 +17,7 @@ import os
 from collections import namedtuple
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.run_cache import TOKEN_CACHE_KINDS
 
 # Environment names, first match wins: AWX/Tower's "Microsoft Azure Resource Manager" credential
 # injects the first set; azure-identity's EnvironmentCredential reads the second.
@@ -193,12 +194,19 @@ def resolve(params, environ, which=None, read_file=read_credential_file):
                     cloud_environment=cloud_environment, fields=fields, secrets=secrets)
 
 
-def build_credential(plan, cloud):
-    """The azure-identity credential for a plan; azure-identity does all token handling."""
+def build_credential(plan, cloud, token_cache=None, transport=None):
+    """The azure-identity credential for a plan; azure-identity does all token handling.
+
+    ``token_cache``: keyword arguments that give a service principal credential the run's persisted MSAL
+    token caches (run_cache.RunCache.token_caches); other kinds do not read such a cache back.
+    ``transport``: the azure-core transport its Azure AD requests go through (client.new_transport).
+    """
     from azure import identity
 
-    authority = cloud.authority
-    common = dict(authority=authority)
+    http = dict(transport=transport) if transport is not None else {}
+    common = dict(authority=cloud.authority, **http)
+    if token_cache and plan.kind in TOKEN_CACHE_KINDS:
+        common.update(token_cache)
     if not cloud.instance_discovery:
         # A private cloud's authority is unknown to the public cloud's discovery endpoint.
         common['disable_instance_discovery'] = True
@@ -224,7 +232,7 @@ def build_credential(plan, cloud):
                                                    **common)
     if plan.kind == 'cli':
         return identity.AzureCliCredential(tenant_id=fields.get('tenant'))
-    return identity.ManagedIdentityCredential(client_id=fields.get('client_id'))
+    return identity.ManagedIdentityCredential(client_id=fields.get('client_id'), **http)
 
 
 def cli_subscription(run_command):

@@ -14,7 +14,11 @@ import threading
 import time
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact, translate
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import (
+    AzureVmssError, NotAvailableError, redact, translate)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestration import (
+    FLEXIBLE, ids_for_mode_error, orchestration_mode)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.pacing import retry_after_seconds
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 
 # Named instances read by GET (read_cost decides when) go this many at once: the size of requests'
@@ -29,6 +33,18 @@ TIMEOUTS = dict(connection_timeout=15, read_timeout=120)
 
 # LRO polling when ARM sends no Retry-After (it usually does; that value wins).
 DEFAULT_POLL_SECONDS = 15
+
+
+def new_transport(**options):
+    """The run's one connection pool: the credential's Azure AD requests and the client's ARM requests.
+
+    Login and Resource Manager on the same host (Azure Stack Hub, the simulator) then share a TLS
+    connection; the timeouts apply to both.
+    """
+    from azure.core.pipeline.transport import RequestsTransport
+    settings = dict(TIMEOUTS)
+    settings.update(options)
+    return RequestsTransport(**settings)
 
 
 def parse_remaining_resource(header):
@@ -66,6 +82,8 @@ class ComputeClient(object):
         self.requests_sent = 0
         self.rate_limit = {}
         self.last_headers = {}
+        self._throttled_until = 0.0
+        self._scale_sets = {}
         self._lock = threading.Lock()
         user_agent = '%s/%s' % (COLLECTION_NAME, COLLECTION_VERSION)
         if ansible_version:
@@ -75,9 +93,7 @@ class ComputeClient(object):
         options.update(TIMEOUTS)
         options.update(client_options)  # tests pass a fake transport here
         if 'transport' not in options:
-            # one connection pool for the reads and, when a module writes, the SDK client
-            from azure.core.pipeline.transport import RequestsTransport
-            options['transport'] = RequestsTransport(**options)
+            options['transport'] = new_transport(**options)
         self._options = options
         self._sdk = None
 
@@ -97,6 +113,10 @@ class ComputeClient(object):
         headers = pipeline_response.http_response.headers
         with self._lock:
             self.requests_sent += 1
+            if pipeline_response.http_response.status_code == 429:
+                # Paced senders (flexible.py) wait this out together instead of each meeting it alone.
+                self._throttled_until = max(self._throttled_until,
+                                            time.monotonic() + (retry_after_seconds(headers) or 0.0))
             self.last_headers = dict(headers)
             remaining = parse_remaining_resource(headers.get('x-ms-ratelimit-remaining-resource'))
             for name in ('x-ms-ratelimit-remaining-subscription-reads', 'x-ms-ratelimit-remaining-subscription-writes'):
@@ -107,12 +127,73 @@ class ComputeClient(object):
     def _fail(self, exc, operation, target):
         return translate(exc, operation, str(target), auth_description=self.auth_description, secrets=self.secrets)
 
+    # What flexible.py uses of the client.
+    fail = _fail
+
+    @property
+    def compute(self):
+        return self._compute
+
+    @staticmethod
+    def initial_response(poller):
+        return _initial_response(poller)
+
+    def throttled_until(self):
+        """The time.monotonic() before which ARM asked (429 Retry-After) not to send."""
+        return self._throttled_until
+
+    def resource_id(self, ref):
+        return '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets/%s' % (
+            self._subscription_id, ref.resource_group, ref.name)
+
+    def one_token_for_all(self, operation, ref):
+        """Get a token before requests go out in parallel: each worker's first request would otherwise ask
+        Azure AD for its own (the pipeline's token cache is empty until one answer arrives)."""
+        try:
+            self._credential.get_token(self._scope)
+        except Exception as exc:
+            raise self._fail(exc, operation, ref)
+
     # -- scale set --------------------------------------------------------------------------------
     def get_scale_set(self, ref):
-        try:
-            return self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
-        except Exception as exc:
-            raise self._fail(exc, 'read {target}', ref)
+        """The scale set, read once per run: its mode, id and capacity serve every later decision."""
+        key = (ref.resource_group.lower(), ref.name.lower())
+        if key not in self._scale_sets:
+            try:
+                self._scale_sets[key] = self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
+            except Exception as exc:
+                raise self._fail(exc, 'read {target}', ref)
+        return self._scale_sets[key]
+
+    def orchestration_mode(self, ref):
+        """``Flexible`` or ``Uniform``, from the run's scale-set GET."""
+        return orchestration_mode(self.get_scale_set(ref))
+
+    def known_orchestration_mode(self, ref):
+        """The mode if this run has read the scale set already, else None (no request)."""
+        scale_set = self._scale_sets.get((ref.resource_group.lower(), ref.name.lower()))
+        return orchestration_mode(scale_set) if scale_set is not None else None
+
+    def _not_available(self, exc, what, ref):
+        """A 400/409 refusal on a Flexible scale set as NotAvailableError, else None (a real failure).
+
+        Azure refuses scale-set APIs that Flexible orchestration does not offer with OperationNotAllowed
+        ("Operation '...' is not allowed on Virtual Machine Scale Set '...'"); observed as 400 (with code
+        BadRequest) and as 409. UNVERIFIED which one each operation answers today, so both count, and only
+        once the scale set's GET says Flexible: on a Uniform scale set the same answer stays a failure.
+        """
+        from azure.core.exceptions import HttpResponseError
+        if not isinstance(exc, HttpResponseError) or getattr(exc, 'status_code', None) not in (400, 409):
+            return None
+        if self.orchestration_mode(ref) != FLEXIBLE:
+            return None
+        failure = self._fail(exc, what, ref)
+        detail = ''
+        if failure.error:
+            detail = ' (Azure: %s: %s)' % (failure.error.get('code'), failure.error.get('message'))
+        return NotAvailableError(redact('Azure does not offer %s, which uses Flexible orchestration%s'
+                                        % (what.format(target=ref), detail), self.secrets),
+                                 status_code=failure.status_code, error=failure.error)
 
     def get_latest_rolling_upgrade(self, ref):
         """The latest rolling upgrade, or None when the scale set never had one.
@@ -127,7 +208,8 @@ class ComputeClient(object):
             self.get_scale_set(ref)
             return None
         except Exception as exc:
-            raise self._fail(exc, 'read the latest rolling upgrade of {target}', ref)
+            raise (self._not_available(exc, 'the latest rolling upgrade of {target}', ref)
+                   or self._fail(exc, 'read the latest rolling upgrade of {target}', ref))
 
     def list_os_upgrade_history(self, ref, max_items=None):
         """OS upgrade history newest first; stops paging once ``max_items`` are in hand."""
@@ -140,7 +222,8 @@ class ComputeClient(object):
                     if max_items and len(items) >= max_items:
                         return items
         except Exception as exc:
-            raise self._fail(exc, 'read the OS upgrade history of {target}', ref)
+            raise (self._not_available(exc, 'the OS upgrade history of {target}', ref)
+                   or self._fail(exc, 'read the OS upgrade history of {target}', ref))
         return items
 
     # -- instances --------------------------------------------------------------------------------
@@ -175,12 +258,7 @@ class ComputeClient(object):
 
         workers = max(1, min(INSTANCE_READ_WORKERS, len(instance_ids)))
         if workers > 1:
-            # Each worker's first request would otherwise ask Azure AD for its own token (the pipeline's
-            # token cache is empty until one answer arrives): get one token first, the others reuse it.
-            try:
-                self._credential.get_token(self._scope)
-            except Exception as exc:
-                raise self._fail(exc, 'read instances %s of {target}' % describe_ids(instance_ids), ref)
+            self.one_token_for_all('read instances %s of {target}' % describe_ids(instance_ids), ref)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(read, instance_ids))
         missing = [iid for iid, _vm, exc in outcomes if exc is not None and not isinstance(exc, AzureVmssError)]
@@ -194,18 +272,32 @@ class ComputeClient(object):
                                  unknown_instance_ids=missing)
         return [vm for _iid, vm, _exc in outcomes]
 
-    def read_instances(self, ref, instance_ids=None):
-        """The instances' views in the fewest requests, as read_cost decides.
+    def named_by_get(self, ref, count):
+        """Whether ``count`` named instances are read one GET each rather than from the VM list, as read_cost
+        decides; the capacity, when the choice needs it, comes from the run's scale-set GET."""
+        capacity = 0
+        if read_cost.needs_capacity(count):
+            capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
+        return read_cost.read_named_by_get(count, capacity)
 
-        All instances: the VM list, one request per page. A few named ones: one GET each, in parallel. More:
-        one GET of the scale set for its capacity, then GETs or the list (keeping only the named instances).
+    def read_instances(self, ref, instance_ids=None):
+        """The instances' views in the fewest requests, through the APIs of the scale set's mode.
+
+        First the scale set's GET (once per run), for its orchestration mode. Flexible: flexible.read_vms.
+        Uniform, all instances: the VM list, one request per page. Named ones: one GET each, in parallel,
+        while named_by_get says so, else the list (keeping only the named instances). Ids that cannot name
+        instances of the mode fail before any instance is read.
         """
+        mode = self.orchestration_mode(ref)
+        problem = ids_for_mode_error(instance_ids or [], mode, ref)
+        if problem:
+            raise AzureVmssError(problem, unknown_instance_ids=[i for i in instance_ids if not str(i).isdigit()])
+        if mode == FLEXIBLE:
+            from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible
+            return flexible.read_vms(self, ref, instance_ids)
         if not instance_ids:
             return self.list_instances(ref)
-        capacity = 0
-        if read_cost.needs_capacity(len(instance_ids)):
-            capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
-        if read_cost.read_named_by_get(len(instance_ids), capacity):
+        if self.named_by_get(ref, len(instance_ids)):
             return self.get_instances(ref, instance_ids)
         by_id = dict((str(vm.get('instanceId')), vm) for vm in self.list_instances(ref))
         missing = [iid for iid in instance_ids if iid not in by_id]
@@ -216,7 +308,8 @@ class ComputeClient(object):
 
     # -- maintenance ------------------------------------------------------------------------------
     def begin_perform_maintenance(self, ref, instance_ids, wait=True):
-        """Start performMaintenance on exactly ``instance_ids``; returns a MaintenanceOperation.
+        """Start performMaintenance on exactly ``instance_ids``; returns a MaintenanceOperation (Uniform) or a
+        flexible.FlexibleMaintenance (Flexible: one per-VM operation each).
 
         ARM maintains EVERY instance when the body lacks ``instanceIds``. The SDK sends no body when the
         ids argument is omitted and sends a plain dict's keys as given, so the body is always the model
@@ -225,6 +318,10 @@ class ComputeClient(object):
         if not instance_ids:
             raise AzureVmssError('Refusing to send performMaintenance without instance ids: Azure would maintain '
                                  'every instance of %s' % ref)
+        if self.orchestration_mode(ref) == FLEXIBLE:
+            # One per-VM POST each (flexible.begin_maintenance); a Flexible scale set refuses the scale-set one.
+            from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible
+            return flexible.begin_maintenance(self, ref, instance_ids, default_poll=DEFAULT_POLL_SECONDS)
         from azure.mgmt.compute.models import VirtualMachineScaleSetVMInstanceIDs
 
         body = VirtualMachineScaleSetVMInstanceIDs(instance_ids=[str(i) for i in instance_ids])
@@ -260,10 +357,19 @@ class MaintenanceOperation(object):
         self.started = started if started is not None else time.time()
         # 200 without an operation URL: ARM finished synchronously; 202 (or a URL): still running.
         self.initial_status = initial_status
+        self.status = 'Succeeded' if self.finished_at_once else 'InProgress'
 
     @property
     def finished_at_once(self):
         return self.initial_status == 200 and not self.operation_url
+
+    @property
+    def operations(self):
+        """The one scale-set-level operation, shaped as flexible.FlexibleMaintenance reports each of its own."""
+        return [dict(instance_ids=self.instance_ids, status=self.status, operation_url=self.operation_url)]
+
+    def start_failure_error(self):
+        return None  # one POST: it either started (this object exists) or raised
 
     def wait(self, timeout):
         """'Succeeded' once done; raises AzureVmssError on failure or when ``timeout`` seconds have passed
@@ -286,15 +392,18 @@ class MaintenanceOperation(object):
                     err.error.get('message')), self._client.secrets)
                 err.status_code = None
             err.extra.setdefault('status', status if status in ('Failed', 'Canceled') else 'Unknown')
+            self.status = err.extra['status']
             if self.operation_url:
                 err.extra.setdefault('operation_url', self.operation_url)
             raise err
         if not self.poller.done():
+            self.status = 'InProgress'
             raise AzureVmssError(
                 'Maintenance of instances %s on %s did not finish within wait_timeout (%s s). The operation goes on in '
                 'Azure: check it with azure_vmss.maintenance.instance_view_info (maintenance.last_operation_result_code) '
                 'or at %s' % (describe_ids(self.instance_ids), self.ref, timeout, self.operation_url or 'the portal'),
                 instance_ids=self.instance_ids, operation_url=self.operation_url, status='InProgress')
+        self.status = 'Succeeded'
         return 'Succeeded'
 
 

@@ -79,13 +79,18 @@ def fetch_metadata(resource_manager_url, timeout=15):
         raise AzureVmssError('cloud_environment %s: %s did not answer JSON' % (resource_manager_url, url))
 
 
-def resolve_cloud(cloud_environment, fetch=fetch_metadata):
-    """``AzureCloud`` & co. by name (case-insensitive), or an ``https://`` Resource Manager URL."""
+def resolve_cloud(cloud_environment, fetch=fetch_metadata, run_cache=None):
+    """``AzureCloud`` & co. by name (case-insensitive), or an ``https://`` Resource Manager URL.
+
+    A URL cloud's metadata is read once per run when ``run_cache`` (a usable RunCache) is given.
+    """
     value = (cloud_environment or DEFAULT_CLOUD).strip()
     known = KNOWN_CLOUDS.get(value.lower())
     if known:
         return known
     if value.lower().startswith('https://'):
+        if run_cache is not None:
+            return run_cache.cloud(value, fetch, lambda metadata: cloud_from_metadata(value, metadata))
         return cloud_from_metadata(value, fetch(value))
     if value.lower().startswith('http://'):
         raise AzureVmssError('cloud_environment %s: use https://; tokens are never sent over plain http' % value)

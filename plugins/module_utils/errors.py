@@ -166,3 +166,8 @@ def translate(exc, operation, resource, auth_description=None, secrets=()):
 
     msg = 'Unexpected error while trying to %s: %s: %s' % (action, type(exc).__name__, exc)
     return AzureVmssError(redact(msg, secrets))
+
+
+class NotAvailableError(AzureVmssError):
+    """Azure refuses an operation for this kind of scale set (a Flexible one): information that does not
+    exist there, not a failure of the credentials or the name. Modules report it and carry on."""

@@ -39,7 +39,9 @@ def _parse_time(value):
 def summarize(vm):
     """One VM (from the VM list or a VM GET with ``$expand=instanceView``) -> the entry modules return.
 
-    Every entry has the same keys, whichever way it was read and however little ARM sent.
+    Every entry has the same keys, whichever way it was read and however little ARM sent, on both
+    orchestration modes: a Uniform VM's ``instance_id`` is its number, a Flexible one's (an ordinary VM that
+    references the scale set) its name.
     """
     vm = vm or {}
     properties = vm.get('properties') or {}
@@ -51,8 +53,11 @@ def summarize(vm):
     if provisioning is None and properties.get('provisioningState'):
         provisioning = str(properties['provisioningState']).lower()
     zones = vm.get('zones') or []
+    instance_id = vm.get('instanceId')
+    if instance_id is None and properties.get('virtualMachineScaleSet'):
+        instance_id = vm.get('name')  # a Flexible scale set's VM: its name is its instance id
     return {
-        'instance_id': str(vm.get('instanceId')) if vm.get('instanceId') is not None else None,
+        'instance_id': str(instance_id) if instance_id is not None else None,
         'name': vm.get('name'),
         'zone': str(zones[0]) if zones else None,
         'power_state': status_suffix(statuses, 'PowerState'),
@@ -68,7 +73,7 @@ def summarize(vm):
 
 
 def sort_instances(entries):
-    """By numeric instance id: '10' after '5'."""
+    """By numeric instance id ('10' after '5'), then VM names in text order."""
     return sorted(entries, key=lambda entry: instance_sort_key(entry.get('instance_id')))
 
 

@@ -94,8 +94,8 @@ class AzureVmssModule(AnsibleModule):
             except ImportError:
                 self.fail_json(msg=missing_required_lib(package) + ' ' + REQUIREMENTS_HINT,
                                exception=traceback.format_exc())
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds, run_cache
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient, new_transport
         from ansible.module_utils.common.process import get_bin_path
 
         def which(name):
@@ -121,10 +121,15 @@ class AzureVmssModule(AnsibleModule):
             if problem:
                 # Checked before any request: the value is part of every request path.
                 raise AzureVmssError('subscription_id %r %s.' % (subscription_id, problem))
-            cloud = clouds.resolve_cloud(plan.cloud_environment)
-            credential = auth.build_credential(plan, cloud)
+            cache = None
+            if self.params.get('token_cache_dir'):
+                cache = run_cache.RunCache(self.params['token_cache_dir'], self.warn)
+            cloud = clouds.resolve_cloud(plan.cloud_environment, run_cache=cache)
+            token_cache = cache.token_caches() if cache is not None and plan.kind in auth.TOKEN_CACHE_KINDS else None
+            transport = new_transport()
+            credential = auth.build_credential(plan, cloud, token_cache=token_cache, transport=transport)
             return ComputeClient(credential, subscription_id, cloud, auth_description=plan.description,
-                                 secrets=plan.secrets, ansible_version=ANSIBLE_VERSION)
+                                 secrets=plan.secrets, ansible_version=ANSIBLE_VERSION, transport=transport)
         except AzureVmssError as exc:
             self.fail_error(exc)
 

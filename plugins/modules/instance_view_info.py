@@ -14,16 +14,25 @@ description:
   - Reads the instance view of every VM of a scale set, or of the VMs named in O(instance_ids), and returns
     for each the fields a playbook needs without digging (power state, health, maintenance status, zone,
     update and fault domain) next to the full instance view.
+  - The scale set itself is read first, once; its orchestration mode decides which APIs hold its VMs, so
+    nobody has to say which mode it is. Uniform scale sets serve their VMs through the scale-set VM APIs
+    (C(virtualMachineScaleSets/{name}/virtualMachines)); a Flexible scale set's VMs are ordinary virtual
+    machines, read with the Virtual Machines APIs of the scale set's resource group, filtered on
+    C(virtualMachineScaleSet/id) (Azure refuses the scale-set VM APIs on a Flexible scale set).
   - The whole fleet is read from the paged VM list with C($expand=instanceView), one request per page of
     the list, not one per VM.
   - Up to 5 named instances are read with C(GET .../virtualMachines/{id}?$expand=instanceView), one request
     each, 5 at once. That costs the same Compute throttling bucket as C(.../virtualMachines/{id}/instanceView),
     and unlike it carries the VM's C(zones), which RV(instances[].zone) needs. For more than 5 named instances
-    the scale set is read first for its capacity; then the named instances are read by GET when that takes
-    fewer requests than the VM list, or when the list has more than one page and at most 200 instances are
-    named (the list draws on the scale set's scarce high-cost read budget, 10 pages a minute); otherwise from
-    the VM list, one request per page.
-  - An instance id that is not in the scale set fails the module, naming every such id.
+    the scale set's capacity decides, and the named instances are read by GET when that takes fewer requests than
+    the VM list, or when the list has more than one page and at most 200 instances are named (the list draws
+    on the scale set's scarce high-cost read budget, 10 pages a minute); otherwise from the VM list, one
+    request per page.
+  - Instances are named the same way in every result on both modes. RV(instances[].instance_id) is the
+    numeric instance id on a Uniform scale set and the VM name on a Flexible one; RV(instances[].name) is the
+    VM name on both.
+  - An instance id that is not in the scale set fails the module, naming every such id (on a Flexible scale
+    set, also the VM names it has).
 author:
   - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
@@ -34,7 +43,11 @@ extends_documentation_fragment:
 options:
   instance_ids:
     description:
-      - The instance ids (the scale set's numeric C(instanceId) values, such as V('0') or V('12')) to read.
+      - The instances to read. On a Uniform scale set, their numeric instance ids (C(instanceId), such as
+        V('0') or V('12')); on a Flexible scale set, their VM names (such as V(vmss-web_1a2b3c4d)), compared
+        without regard to case. That is, the RV(instances[].instance_id) values.
+      - Values that are neither fail before any request; a name on a Uniform scale set fails after the scale
+        set's read, before any instance is read.
       - Each id may appear once. When not set, every instance of the scale set is read.
     type: list
     elements: str
@@ -76,13 +89,20 @@ EXAMPLES = r'''
     - name: Show them
       ansible.builtin.debug:
         var: unhealthy.query_result
+
+- name: Two VMs of a Flexible scale set, named by their VM names
+  azure_vmss.maintenance.instance_view_info:
+    resource_group: rg-web
+    name: vmss-flex
+    instance_ids: [vmss-flex_1a2b3c4d, vmss-flex_5e6f7a8b]
+  register: flexible_two
 '''
 
 RETURN = r'''
 instances:
   description:
-    - The instances, sorted by numeric instance id. Every entry has every key listed here, however it was read;
-      a value ARM did not send is null.
+    - The instances, sorted by numeric instance id (on a Flexible scale set, by VM name). Every entry has every
+      key listed here, however it was read and whatever the mode; a value ARM did not send is null.
   returned: success and O(query) is not set
   type: list
   elements: dict
@@ -121,10 +141,14 @@ instances:
             display_status: The VM is healthy
   contains:
     instance_id:
-      description: The instance id.
+      description:
+        - How the instance is named in O(instance_ids) and in every module of the collection.
+        - The numeric instance id on a Uniform scale set; the VM name on a Flexible scale set.
       type: str
     name:
-      description: The VM's resource name (C(<scale set>_<instance id>)).
+      description:
+        - The VM's resource name on both modes (on Uniform C(<scale set>_<instance id>); on Flexible the VM's
+          own name, by default C(<scale set>_<8 characters>)).
       type: str
     zone:
       description: The availability zone of the VM; null where the scale set has no zones.
@@ -150,17 +174,22 @@ instances:
           C(last_operation_message)); null when the VM is not in a maintenance wave.
       type: dict
     platform_update_domain:
-      description: The update domain of the VM.
+      description: The update domain of the VM; null on a Flexible scale set, which has no update domains.
       type: int
     platform_fault_domain:
       description: The fault domain of the VM.
       type: int
     latest_model_applied:
-      description: Whether the VM runs the scale set's latest model; null when ARM does not say.
+      description: Whether the VM runs the scale set's latest model; null when ARM does not say (a Flexible scale set's VMs, ordinary VMs, do not carry it).
       type: bool
     instance_view:
       description: The full instance view, keys in snake_case (C(statuses), C(vm_agent), C(disks), C(extensions) ...).
       type: dict
+orchestration_mode:
+  description: The scale set's orchestration mode, V(Uniform) or V(Flexible), as read from the scale set.
+  returned: success and O(query) is not set
+  type: str
+  sample: Uniform
 summary:
   description:
     - Counts over RV(instances). Values that ARM did not send (no power state, no health signal) are counted
@@ -186,7 +215,9 @@ summary:
       description: Instances per RV(instances[].health_state).
       type: dict
 query_result:
-  description: The result of O(query) applied to the data (a dict with the keys RV(instances) and RV(summary)).
+  description:
+    - The result of O(query) applied to the data (a dict with the keys RV(instances), RV(summary) and
+      RV(orchestration_mode)).
   returned: success and O(query) is set
   type: raw
   sample: ['10']
@@ -229,7 +260,8 @@ def main():
         module.fail_error(exc)
 
     instances = sort_instances([summarize(vm) for vm in vms])
-    data = dict(instances=instances, summary=fleet_summary(instances))
+    data = dict(instances=instances, summary=fleet_summary(instances),
+                orchestration_mode=module.client.orchestration_mode(module.scale_set))
     module.exit_json(changed=False, **query_result(query, data))
 
 

@@ -16,6 +16,11 @@ description:
     entries are collected; no further page is fetched after that.
   - Azure keeps the attempts of about the last two months (at most the last five); a scale set without any
     OS upgrade returns an empty list.
+  - The same request on both orchestration modes. Automatic OS image upgrades are a Uniform feature (Azure's
+    orchestration modes comparison, when this was written), so a Flexible scale set may have no history or
+    Azure may refuse the request. When Azure refuses it on a Flexible scale set (C(400) or C(409) with
+    C(OperationNotAllowed)), the module reads the scale set once to confirm its mode and returns an empty
+    RV(os_upgrades) with RV(available=false), the reason and a warning, instead of failing.
 author:
   - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
@@ -120,6 +125,20 @@ os_upgrades:
       description: Counts of rolled back instances and the C(rollback_error), if a rollback ran.
       type: dict
       returned: when ARM sends it
+available:
+  description:
+    - V(false) when Azure refused the request because the scale set uses Flexible orchestration; then
+      RV(os_upgrades) is empty and RV(unavailable_reason) says what Azure answered.
+  returned: success
+  type: bool
+  sample: true
+unavailable_reason:
+  description: Why the OS upgrade history is not available, with Azure's error code and message.
+  returned: when RV(available) is false
+  type: str
+  sample: >-
+    Azure does not offer the OS upgrade history of scale set 'vmss-flex' in resource group 'rg-web',
+    which uses Flexible orchestration (Azure: OperationNotAllowed: ...)
 query_result:
   description: The result of O(query) applied to the data (a dict with the key RV(os_upgrades)).
   returned: success and O(query) is set
@@ -128,7 +147,7 @@ query_result:
 '''
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, NotAvailableError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import shape_resource, query_result
 
 
@@ -140,13 +159,17 @@ def main():
     if max_items is not None and max_items < 1:
         module.fail_json(msg='max_items must be greater than 0, got %d.' % max_items)
     query = module.compile_query()
+    unavailable = {}
     try:
         history = module.client.list_os_upgrade_history(module.scale_set, max_items=max_items)
+    except NotAvailableError as exc:
+        history, unavailable = [], dict(unavailable_reason=exc.msg)
+        module.warn(exc.msg)
     except AzureVmssError as exc:
         module.fail_error(exc)
 
     data = dict(os_upgrades=[shape_resource(item) for item in history])
-    module.exit_json(changed=False, **query_result(query, data))
+    module.exit_json(changed=False, available=not unavailable, **dict(unavailable, **query_result(query, data)))
 
 
 if __name__ == '__main__':

@@ -11,18 +11,28 @@ module: perform_maintenance
 short_description: Start self-service maintenance on instances of an Azure virtual machine scale set
 version_added: 0.1.0
 description:
-  - Starts customer-initiated (self-service) maintenance on chosen instances of a scale set with one
-    scale-set-level ARM C(performMaintenance) request, and by default waits until Azure reports the
-    operation finished.
-  - Azure maintains B(every) instance of the scale set when that request carries no instance ids. This
-    module never sends such a request; even with O(all_instances=true) it sends the explicit list of
+  - Starts customer-initiated (self-service) maintenance on chosen instances of a scale set, and by default
+    waits until Azure reports it finished. The module learns the scale set's orchestration mode from one
+    read of the scale set and uses the matching API; nobody has to say which mode it is.
+  - On a B(Uniform) scale set it sends one scale-set-level ARM C(performMaintenance) request for all the
+    instances. Azure maintains B(every) instance of the scale set when that request carries no instance ids.
+    This module never sends such a request; even with O(all_instances=true) it sends the explicit list of
     eligible instances.
-  - Before sending anything, the module reads the maintenance status of the instances (a few instance
-    reads for up to five named instances, else one listing of the scale set's instances) and sorts them
+  - On a B(Flexible) scale set, whose instances are ordinary virtual machines, it sends one
+    C(virtualMachines/{name}/performMaintenance) request per eligible VM (never a scale-set-level one) and
+    follows all of them to the end, reporting each outcome in RV(operations). The requests are paced within
+    Azure's write limits (bursts of 100, then 4 a second) and the status polls within its read limits;
+    a C(429) answer's C(Retry-After) holds every request back until it has passed. The first request Azure
+    refuses stops the ones not sent yet.
+  - Before sending anything, the module reads the scale set (for its mode) and the maintenance status of the
+    instances (a few instance reads for up to five named instances, else one listing of the scale set's
+    instances; as M(azure_vmss.maintenance.instance_view_info) reads them) and sorts them
     into eligible (C(isCustomerInitiatedMaintenanceAllowed) is true), already maintained (the last
     maintenance result is C(MaintenanceCompleted) and Azure no longer offers maintenance), not eligible
     (with the reason, for example no maintenance wave, outside the self-service window, or C(RetryLater)),
     and unknown ids.
+  - Instances are named as M(azure_vmss.maintenance.instance_view_info) returns them in C(instance_id), that is the
+    numeric instance id on a Uniform scale set, the VM name on a Flexible one.
   - Unknown instance ids fail the task before any request is sent. Not eligible instances are left out
     and listed in RV(skipped_instances), or fail the task before anything is sent with
     O(skip_ineligible=false) (ARM would reject the whole request with C(409 OperationNotAllowed)).
@@ -38,7 +48,11 @@ extends_documentation_fragment:
 options:
   instance_ids:
     description:
-      - The instance ids (the scale set's numeric C(instanceId) values, such as V('0') or V('12')) to maintain.
+      - The instances to maintain. On a Uniform scale set, their numeric instance ids (C(instanceId), such as
+        V('0') or V('12')); on a Flexible scale set, their VM names (such as V(vmss-web_1a2b3c4d)), compared
+        without regard to case.
+      - Values that are neither fail the task before any request; so does a name on a Uniform scale set (after
+        the scale set's read), and an id a Flexible scale set does not have fails naming the scale set's VMs.
       - Exactly one of O(instance_ids) and O(all_instances=true) is required.
     type: list
     elements: str
@@ -62,8 +76,9 @@ options:
     description:
       - V(true) follows the long-running operation until Azure reports it finished, polling as often as
         Azure's C(Retry-After) header says, for at most O(wait_timeout) seconds.
-      - V(false) returns as soon as Azure accepted the request, with RV(status=InProgress) and
-        RV(operation_url); check progress with M(azure_vmss.maintenance.instance_view_info).
+      - V(false) returns as soon as Azure accepted the request (on a Flexible scale set, every request), with
+        RV(status=InProgress), RV(operations) and, on a Uniform scale set, RV(operation_url); check progress
+        with M(azure_vmss.maintenance.instance_view_info).
     type: bool
     default: true
   wait_timeout:
@@ -85,12 +100,17 @@ notes:
     rejects the request (C(409 OperationNotAllowed)) the task fails with ARM's message and the ids sent;
     run it again to re-check.
   - A task that fails after the request was sent (the operation failed, or O(wait_timeout) passed) still
-    returns RV(instance_ids), RV(status) and, when known, RV(operation_url) and ARM's C(error).
+    returns RV(instance_ids), RV(status), RV(operations) and, when known, RV(operation_url) and ARM's C(error).
+  - On a Flexible scale set the VMs' operations are independent. One that fails does not stop the others
+    Azure already accepted; RV(operations) says how each ended.
 seealso:
   - module: azure_vmss.maintenance.instance_view_info
   - name: Handling maintenance notifications for virtual machine scale sets
     description: Self-service maintenance, its windows and what it does to a VM.
     link: https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-maintenance-notifications
+  - name: Orchestration modes API comparison
+    description: Which APIs a Flexible scale set offers instead of the scale-set VM APIs.
+    link: https://learn.microsoft.com/azure/virtual-machine-scale-sets/orchestration-modes-api-comparison
 '''
 
 EXAMPLES = r'''
@@ -132,6 +152,17 @@ EXAMPLES = r'''
     wait_timeout: 1800
   when: preview.changed
 
+- name: Maintain two VMs of a Flexible scale set (its instances are named by VM name)
+  azure_vmss.maintenance.perform_maintenance:
+    resource_group: rg-web
+    name: vmss-flex
+    instance_ids: [vmss-flex_1a2b3c4d, vmss-flex_5e6f7a8b]
+  register: flexible
+
+- name: Show how each VM's maintenance ended
+  ansible.builtin.debug:
+    msg: "{{ flexible.operations | map(attribute='status') | list }}"
+
 - name: Start maintenance without waiting
   azure_vmss.maintenance.perform_maintenance:
     resource_group: rg-web
@@ -157,7 +188,10 @@ EXAMPLES = r'''
 RETURN = r'''
 instance_ids:
   description:
-    - The instance ids the request was sent for (in check mode, would be sent for), in numeric order.
+    - The instances maintenance was started for (in check mode, would be started for), numeric ids in
+      numeric order, then VM names; numeric ids on a Uniform scale set, VM names (as Azure spells them) on a
+      Flexible one.
+    - On a Flexible scale set, only the VMs whose request Azure accepted, when a refused request stopped the rest.
     - Empty when nothing was, or would be, sent.
   returned: always
   type: list
@@ -175,7 +209,7 @@ skipped_instances:
       reason: 'Azure asked to retry later (RetryLater): Maintenance cannot be performed at this time.'
   contains:
     instance_id:
-      description: The instance id.
+      description: The instance id (the VM name on a Flexible scale set).
       type: str
       returned: always
     reason:
@@ -202,9 +236,47 @@ status:
 operation_url:
   description:
     - The URL of the Azure operation (its C(Azure-AsyncOperation) header), to follow it outside Ansible.
+    - V(null) on a Flexible scale set, which has one operation per VM; see RV(operations).
   returned: when a request was sent with O(wait=false), and on failure after the request was sent when known
   type: str
   sample: https://management.azure.com/subscriptions/xxx/providers/Microsoft.Compute/locations/westeurope/operations/yyy?api-version=2026-04-01
+operations:
+  description:
+    - The maintenance operations started, with how each ended (or stood when the module returned). One for
+      all the instances on a Uniform scale set; one per VM on a Flexible scale set.
+    - Empty when nothing was sent (nothing to do, or check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - instance_ids: [vmss-flex_1a2b3c4d]
+      status: Succeeded
+      operation_url: https://management.azure.com/subscriptions/xxx/providers/Microsoft.Compute/locations/westeurope/operations/yyy?api-version=2026-04-01
+  contains:
+    instance_ids:
+      description: The instances of this operation.
+      type: list
+      elements: str
+      returned: always
+    status:
+      description:
+        - V(Succeeded), V(Failed), V(Canceled), V(InProgress), V(Unknown) (following it failed), or
+          V(NotStarted) (Flexible only, not sent after another request was refused).
+      type: str
+      returned: always
+    operation_url:
+      description: The URL Azure gave to follow the operation; V(null) when it gave none.
+      type: str
+      returned: always
+    error:
+      description: Azure's error (C(code), C(message), C(target), C(details)) when the operation failed.
+      type: dict
+      returned: when the operation failed
+orchestration_mode:
+  description: The scale set's orchestration mode, V(Uniform) or V(Flexible), as read from the scale set.
+  returned: always (V(null) when the scale set could not be read)
+  type: str
+  sample: Flexible
 elapsed_seconds:
   description:
     - Seconds the module spent, reads included; with O(wait=true) this includes the whole maintenance.
@@ -240,7 +312,8 @@ class PerformMaintenance(object):
     def __init__(self, module):
         self.module = module
         self.started = time.time()
-        self.result = dict(changed=False, instance_ids=[], skipped_instances=[], already_maintained=[], status=None)
+        self.result = dict(changed=False, instance_ids=[], skipped_instances=[], already_maintained=[], status=None,
+                           operations=[], orchestration_mode=None)
 
     def elapsed(self):
         return round(time.time() - self.started, 1)
@@ -280,8 +353,14 @@ class PerformMaintenance(object):
         except AzureVmssError as exc:
             if exc.extra.get('unknown_instance_ids'):
                 exc.msg += '. Nothing was sent.'
+            self.result['orchestration_mode'] = module.client.known_orchestration_mode(module.scale_set)
             self.fail_error(exc)
-        plan = classify_for_maintenance([summarize(vm) for vm in vms], requested)
+        self.result['orchestration_mode'] = module.client.orchestration_mode(module.scale_set)
+        entries = [summarize(vm) for vm in vms]
+        if requested is not None:
+            # The ids as Azure spells them: VM names match regardless of case, and read_instances keeps the order.
+            requested = [entry['instance_id'] for entry in entries]
+        plan = classify_for_maintenance(entries, requested)
         if plan['unknown']:  # read_instances names them already; kept as a guard, never send for them
             self.fail('instance_ids: %s not in %s. Nothing was sent.' % (describe_ids(plan['unknown']), module.scale_set),
                       unknown_instance_ids=plan['unknown'])
@@ -311,14 +390,21 @@ class PerformMaintenance(object):
                 hint = ('Azure rejected the request for instances %s; their eligibility may have changed since the '
                         'module read it: run the task again to re-check.' % describe_ids(eligible))
             self.fail_error(exc, hint)
+        # On a Flexible scale set one refused POST stops the rest: only the accepted VMs were sent.
+        self.result.update(instance_ids=operation.instance_ids, operations=operation.operations)
         if not wait:
+            start_error = operation.start_failure_error()
+            if start_error is not None:
+                self.result['status'] = 'Failed'
+                self.fail_error(start_error)
             status = 'Succeeded' if operation.finished_at_once else 'InProgress'
             self.exit(status=status, operation_url=operation.operation_url)
         try:
             self.result['status'] = operation.wait(module.params['wait_timeout'])
         except AzureVmssError as exc:
-            self.result['status'] = exc.extra.get('status')
+            self.result.update(status=exc.extra.get('status'), operations=operation.operations)
             self.fail_error(exc)
+        self.result['operations'] = operation.operations
         self.exit()
 
 

@@ -16,6 +16,11 @@ description:
   - A scale set that never had a rolling upgrade is not an error; RV(rolling_upgrade) is then empty.
     ARM answers 404 both for that and for a missing scale set, so on a 404 the module reads the scale set
     once to tell the two apart.
+  - The same request on both orchestration modes. Flexible scale sets take upgrade policies (Automatic,
+    Rolling, Manual; in preview for Flexible when this was written), so Azure answers what it has. Should Azure
+    refuse the request on a Flexible scale set (C(400) or C(409) with C(OperationNotAllowed)), the module
+    reads the scale set once to confirm its mode and returns RV(available=false) with the reason, and a
+    warning, instead of failing, because the information does not exist there (the credentials and the name are fine).
 author:
   - azure_vmss.maintenance contributors (@azure-vmss)
 extends_documentation_fragment:
@@ -112,6 +117,20 @@ rolling_upgrade_active:
   returned: success and O(query) is not set
   type: bool
   sample: false
+available:
+  description:
+    - V(false) when Azure refused the request because the scale set uses Flexible orchestration; then
+      RV(rolling_upgrade) is empty and RV(unavailable_reason) says what Azure answered.
+  returned: success
+  type: bool
+  sample: true
+unavailable_reason:
+  description: Why the latest rolling upgrade is not available, with Azure's error code and message.
+  returned: when RV(available) is false
+  type: str
+  sample: >-
+    Azure does not offer the latest rolling upgrade of scale set 'vmss-flex' in resource group 'rg-web',
+    which uses Flexible orchestration (Azure: OperationNotAllowed: ...)
 query_result:
   description: The result of O(query) applied to the data (RV(rolling_upgrade), RV(rolling_upgrade_active)).
   returned: success and O(query) is set
@@ -120,7 +139,7 @@ query_result:
 '''
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, NotAvailableError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import shape_resource, query_result
 
 ACTIVE_CODES = ('RollingForward', 'RollingBack')
@@ -129,15 +148,19 @@ ACTIVE_CODES = ('RollingForward', 'RollingBack')
 def main():
     module = AzureVmssModule(argument_spec=dict(QUERY_ARGS))
     query = module.compile_query()
+    unavailable = {}
     try:
         latest = module.client.get_latest_rolling_upgrade(module.scale_set)
+    except NotAvailableError as exc:
+        latest, unavailable = None, dict(unavailable_reason=exc.msg)
+        module.warn(exc.msg)
     except AzureVmssError as exc:
         module.fail_error(exc)
 
     rolling_upgrade = shape_resource(latest)
     code = (rolling_upgrade.get('running_status') or {}).get('code')
     data = dict(rolling_upgrade=rolling_upgrade, rolling_upgrade_active=code in ACTIVE_CODES)
-    module.exit_json(changed=False, **query_result(query, data))
+    module.exit_json(changed=False, available=not unavailable, **dict(unavailable, **query_result(query, data)))
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ that load from other processes hits all of them alike.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
@@ -41,6 +42,11 @@ AZCLI_PEER_SPEC = os.environ.get("PERF_AZCLI_SPEC", "azure-cli")
 
 AUTH_ROUTES = {"metadata", "instance_discovery", "userrealm", "openid_config", "jwks", "token"}
 SCENARIOS = {100: ("perf100", "rg-perf100", "vmss-perf100"), 1000: ("large", "rg-large", "vmss-large")}
+# --orchestration flexible: the same fleet as a Flexible scale set (ordinary VMs named by name)
+FLEXIBLE_SCENARIOS = {1000: ("large-flexible", "rg-large", "vmss-large-flex")}
+# the routes that read instances, on either orchestration mode
+INSTANCE_READ_ROUTES = ("vm_get", "vm_list", "vm_instance_view", "virtual_machine_get", "virtual_machine_list",
+                        "virtual_machine_instance_view")
 API_VERSION = "2024-07-01"
 
 
@@ -108,7 +114,8 @@ def count_requests(entries):
     auth = [e for e in real if e["route"] in AUTH_ROUTES]
     return dict(requests=len(real), arm=len(real) - len(auth), auth=len(auth),
                 throttled=sum(1 for e in real if e["status"] == 429),
-                routes=sorted(set(e["route"] for e in real)))
+                routes=sorted(set(e["route"] for e in real)),
+                by_route=dict(collections.Counter(e["route"] for e in real)))
 
 
 def parse_time(text):
@@ -412,8 +419,8 @@ def bench_per_call(tools, workdir, runs, peers):
 
 
 # ------------------------------------------------------------------------------------------------ 2. fleet read
-def bench_fleet(tools, workdir, size, runs, peers, latency_ms, slow_runs):
-    scenario, rg, name = SCENARIOS[size]
+def bench_fleet(tools, workdir, size, runs, peers, latency_ms, slow_runs, scenarios=None):
+    scenario, rg, name = (scenarios or SCENARIOS)[size]
     sim = Sim(workdir, scenario, latency_ms=latency_ms)
     try:
         # Read cost only: the buckets would make repeated runs wait (section 4 runs with them on).
@@ -508,8 +515,8 @@ def auto_poll_interval(batch, fleet):
 tools_coll_root = [None]
 
 
-def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick):
-    scenario, rg, name = SCENARIOS[size]
+def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=None):
+    scenario, rg, name = (scenarios or SCENARIOS)[size]
     sim = Sim(workdir, scenario, latency_ms=latency_ms, time_scale=time_scale)
     try:
         # Azure's documented bucket sizes; the refill runs as much faster as the scenario's clock does.
@@ -549,7 +556,7 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick):
         ideal = batches * (duration + recovery) * time_scale + max(0, batches - 1) * pause
         # how long after a batch is healthy again the run reads it: the first instance read after that
         reads = sorted(parse_time(e["time"]) for e in entries
-                       if e["route"] in ("vm_get", "vm_list", "vm_instance_view") and e["status"] == 200)
+                       if e["route"] in INSTANCE_READ_ROUTES and e["status"] == 200)
         notice = []
         for op in ops:
             healthy_at = parse_time(op["end"]) + recovery * time_scale
@@ -565,7 +572,7 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick):
                     maintenance_seconds=duration, recovery_seconds=recovery, pause_seconds=pause,
                     ideal=ideal, overhead=res["wall"] / ideal if ideal else None,
                     poll_interval=poll, auto_poll_interval=auto,
-                    requests=counts["requests"], arm=counts["arm"], auth=counts["auth"],
+                    requests=counts["requests"], arm=counts["arm"], auth=counts["auth"], by_route=counts["by_route"],
                     arm_per_instance=counts["arm"] / float(instances), throttled=counts["throttled"],
                     notice_wall=notice, notice_median=median(notice),
                     notice_scenario_median=(median(notice) / time_scale) if notice else None,
@@ -780,7 +787,15 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(ROOT, "tests", "perf", "results", "latest"),
                    help="where the table (results.md), the figures (results.json) and the logs go")
     p.add_argument("--chart", help="write the fleet-read chart (SVG) here")
+    p.add_argument("--orchestration", choices=("uniform", "flexible"), default="uniform",
+                   help="the scale sets of sections 2 and 4: Uniform (default) or the same fleet as a Flexible "
+                        "scale set (1,000 instances only, ours only: the peers' commands are Uniform-only)")
     args = p.parse_args(argv)
+    scenarios = SCENARIOS
+    if args.orchestration == "flexible":
+        scenarios = FLEXIBLE_SCENARIOS
+        if args.peers or args.quick or set(args.sizes.split(",")) - {"1000"}:
+            p.error("--orchestration flexible measures ours on 1,000 instances: --sizes 1000, no --peers or --quick")
     sections = set(args.sections.split(","))
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.quick:
@@ -829,7 +844,7 @@ def main(argv=None):
         for size in sizes:
             log("2. fleet read, %d instances" % size)
             data["fleet"].append(bench_fleet(tools, workdir, size, args.runs, args.peers, args.latency_ms,
-                                             args.slow_runs if size >= 1000 else None))
+                                             args.slow_runs if size >= 1000 else None, scenarios))
     if "install" in sections:
         log("3. install")
         data["install"] = bench_install(tools, args)
@@ -838,7 +853,7 @@ def main(argv=None):
         for size in sizes:
             log("4. maintenance run, %d instances, time scale %s" % (size, args.time_scale))
             data["maintenance"].append(bench_maintenance(tools, workdir, size, args.time_scale, args.latency_ms,
-                                                         args.quick))
+                                                         args.quick, scenarios))
     data["seconds"] = round(time.time() - t0, 1)
     data["machine"]["load_after"] = loadavg()
     table = markdown(data)

@@ -561,7 +561,7 @@ def test_control_api(sim, token):
     assert iv["vmHealth"]["status"]["code"] == "HealthState/healthy"
     st = requests.get(ctl + "/state", verify=v).json()
     names = [s["name"] for s in st["resource_groups"][0]["scale_sets"]]
-    assert names == ["vmss-zoned", "vmss-nozones", "vmss-rolling"]
+    assert names == ["vmss-zoned", "vmss-nozones", "vmss-rolling", "vmss-flex"]
 
 
 def test_control_load_scenario(sim, token):

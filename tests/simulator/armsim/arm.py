@@ -10,7 +10,9 @@ A route's `scope` (routes.py) says how far the pipeline resolves before calling 
     "resource_group" + the resource group                               -> req.rg
     "scale_set"      + the scale set                                    -> req.vmss
     "scale_set_vm"   + one of its VMs                                   -> req.inst
-A new resource kind is one resolver function and one entry in SCOPES.
+    "virtual_machine" + a VM of the resource group (a Flexible scale set's) -> req.inst, req.vmss
+A new resource kind is one resolver function and one entry in SCOPES. A route marked uniform_only
+(the scale-set VM APIs) answers Azure's refusal on a Flexible scale set, after Compute throttling.
 """
 
 import re
@@ -19,7 +21,7 @@ from urllib.parse import quote
 
 from . import aad, throttling
 from .lro import settle_scale_set
-from .wire import VMSS_TYPE, Resp, b64url, b64url_decode, cloud_error, is_guid
+from .wire import VIRTUAL_MACHINE_TYPE, VMSS_TYPE, Resp, b64url, b64url_decode, cloud_error, is_guid
 
 
 def arm_request(sim, req, route):
@@ -50,6 +52,9 @@ def arm_request(sim, req, route):
             return err
     if req.vmss is None:
         return route.handler(sim, req)
+    if route.uniform_only and req.vmss.flexible:
+        from .virtual_machines import refusal
+        return refusal(req, route.uniform_only)
     req.now = time.time()
     with sim.lock:
         settle_scale_set(sim, req.vmss, req.now)
@@ -110,6 +115,8 @@ def _scale_set(sim, req, route):
 def _scale_set_vm(sim, req, route):
     iid = req.params["vm"]
     vmss = req.vmss
+    if vmss.flexible:
+        return None  # refused whatever the id (arm_request), as Azure refuses the API itself
     inst = vmss.instances.get(iid) if re.fullmatch(r"\d+", iid or "") else None
     if inst is None:
         if re.fullmatch(r"\d+", iid or "") and str(int(iid)) in vmss.instances:
@@ -121,12 +128,24 @@ def _scale_set_vm(sim, req, route):
     return None
 
 
+def _virtual_machine(sim, req, route):
+    name = req.params["name"]
+    req.inst = req.rg.vms.get(name.lower())
+    if req.inst is None:
+        code = "ResourceNotFound" if route.addresses == "name" else "NotFound"
+        return cloud_error(404, code, "The Resource '%s/%s' under resource group '%s' was not found."
+                           % (VIRTUAL_MACHINE_TYPE, name, req.params["rg"]))
+    req.vmss = req.inst.vmss
+    return None
+
+
 # scope -> the resolvers run after the subscription checks, in order
 SCOPES = {
     "subscription": (),
     "resource_group": (_resource_group,),
     "scale_set": (_resource_group, _scale_set),
     "scale_set_vm": (_resource_group, _scale_set, _scale_set_vm),
+    "virtual_machine": (_resource_group, _virtual_machine),
 }
 
 

@@ -55,7 +55,7 @@ def vmss_body(sim, v):
         policy["automaticOSUpgradePolicy"] = {"enableAutomaticOSUpgrade": True,
                                               "disableAutomaticRollback": False}
     props = {
-        "singlePlacementGroup": False, "orchestrationMode": "Uniform", "upgradePolicy": policy,
+        "singlePlacementGroup": False, "orchestrationMode": v.orchestration_mode, "upgradePolicy": policy,
         "virtualMachineProfile": {
             "osProfile": {"computerNamePrefix": v.name[:9], "adminUsername": "azureuser",
                           "linuxConfiguration": {"disablePasswordAuthentication": True}},
@@ -70,6 +70,11 @@ def vmss_body(sim, v):
         "provisioningState": "Succeeded", "overprovision": False, "uniqueId": v.unique_id,
         "platformFaultDomainCount": 1 if v.zones else 5, "timeCreated": iso(sim.state.t0 - 60 * 86400),
     }
+    if v.flexible:
+        # Flexible: at most 3 fault domains (1 when zonal), no overprovisioning (Azure docs, "Orchestration
+        # modes"); UNVERIFIED which of the Uniform-only properties a real Flexible GET leaves out.
+        props["platformFaultDomainCount"] = 1 if v.zones else 3
+        del props["overprovision"]
     if v.health_signal:
         props["virtualMachineProfile"]["extensionProfile"] = {"extensions": [{
             "name": "HealthExtension", "properties": {
@@ -97,7 +102,7 @@ def instance_view(sim, i, now, statuses_filter=None):
     view = {
         "platformUpdateDomain": i.update_domain,
         "platformFaultDomain": i.fault_domain,
-        "computerName": i.computer_name or "%s%06x" % (v.name[:9], int(i.id)),
+        "computerName": i.computer_name or i.default_computer_name,
         "osName": "ubuntu", "osVersion": "22.04",
         "vmAgent": {"vmAgentVersion": "2.11.1.12", "statuses": [{
             "code": "ProvisioningState/succeeded" if power == "running" else "ProvisioningState/Unavailable",
@@ -124,6 +129,9 @@ def instance_view(sim, i, now, statuses_filter=None):
     if v.health_signal and health:
         lvl, disp = HEALTH_DISPLAY.get(health, ("Info", health))
         view["vmHealth"] = {"status": {"code": "HealthState/%s" % health, "level": lvl, "displayStatus": disp}}
+    if i.update_domain is None:
+        # UNVERIFIED: a Flexible scale set's VM (no update domains) is taken to leave the key out
+        del view["platformUpdateDomain"]
     view["statuses"] = statuses
     return view
 
@@ -144,7 +152,7 @@ def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None):
                     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%s_OsDisk_1"
                     % (v.rg.sub, v.rg.name, i.name))}, "diskSizeGB": 30},
             "dataDisks": []},
-        "osProfile": {"computerName": i.computer_name or "%s%06x" % (v.name[:9], int(i.id)),
+        "osProfile": {"computerName": i.computer_name or i.default_computer_name,
                       "adminUsername": "azureuser",
                       "linuxConfiguration": {"disablePasswordAuthentication": True,
                                              "provisionVMAgent": True},

@@ -8,6 +8,7 @@ import time
 
 import yaml
 
+from . import virtual_machines
 from .compute import rolling_latest, vm_body
 from .faults import normalise_fault
 from .lro import power_and_health, settle
@@ -128,7 +129,7 @@ def patch_instances(sim, body):
     out = []
     with sim.lock:
         for iid in ids:
-            i = v.instances.get(str(iid))
+            i = sim.state.find_instance(v, iid)
             if i is None:
                 return Resp(404, {"error": "instance %s not found" % iid})
             settle(sim, i, now)
@@ -161,7 +162,7 @@ def patch_instances(sim, body):
                             i.maint[key] = val
             if "eligible" in body and i.maint is not None:
                 i.maint["allowed"] = bool(body["eligible"])
-            out.append(vm_body(sim, i, now, expand=True))
+            out.append((virtual_machines.vm_body if v.flexible else vm_body)(sim, i, now, expand=True))
     return Resp(200, {"instances": out})
 
 
@@ -183,7 +184,8 @@ def state_summary(sim):
                                   "eligible": bool(i.maint and i.maint["allowed"]),
                                   "last_result": i.maint["result"] if i.maint else None,
                                   "under_maintenance": i.op is not None})
-                sets.append({"name": v.name, "location": v.location, "zones": v.zones,
+                sets.append({"name": v.name, "orchestration_mode": v.orchestration_mode, "location": v.location,
+                             "zones": v.zones,
                              "health_signal": v.health_signal,
                              "rolling_upgrade": v.rolling["code"] if v.rolling else None,
                              "os_upgrade_history": len(v.os_history), "vm_page_size": v.vm_page_size,

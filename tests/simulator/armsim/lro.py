@@ -72,7 +72,8 @@ def settle(sim, i, now):
         i.recover_at = None
 
 
-def _start_maintenance(sim, req, v, one, now):
+def start_maintenance(sim, req, v, one, now):
+    """Start maintenance of `one` VM, or of the VMs the body names (every VM without instanceIds)."""
     body = req.body
     if one is not None:
         targets = [one]
@@ -133,12 +134,12 @@ def _start_maintenance(sim, req, v, one, now):
 
 def perform_maintenance(sim, req):
     """POST .../{vmss}/performMaintenance: the VMs in the body, or every VM."""
-    return _start_maintenance(sim, req, req.vmss, None, req.now)
+    return start_maintenance(sim, req, req.vmss, None, req.now)
 
 
 def vm_perform_maintenance(sim, req):
     """POST .../{vmss}/virtualMachines/{vm}/performMaintenance."""
-    return _start_maintenance(sim, req, req.vmss, req.inst, req.now)
+    return start_maintenance(sim, req, req.vmss, req.inst, req.now)
 
 
 def _lro_headers(sim, req, op, retry_after):

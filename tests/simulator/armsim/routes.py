@@ -13,20 +13,23 @@ Row fields:
             "scale_set_vm" (see arm.py)
     action  ARM only: the RBAC action named in a 403 (a Reader may only do */read)
     policy  ARM only: the Compute throttling policy charged (throttling.COMPUTE_POLICIES)
+    uniform_only  ARM only: the operation name Azure's refusal gives on a Flexible scale set
+            ("Operation 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed ...")
 
 The route name is what the request log, the counters and fault injection use.
 """
 
 import re
 
-from . import aad, alerts, arm, compute, control, lro
+from . import aad, alerts, arm, compute, control, lro, virtual_machines
 
 
 class Route:
     __slots__ = ("method", "template", "name", "handler", "kind", "scope", "action", "policy", "rx",
-                 "addresses")
+                 "addresses", "uniform_only")
 
-    def __init__(self, method, template, name, handler, kind="arm", scope=None, action=None, policy=None):
+    def __init__(self, method, template, name, handler, kind="arm", scope=None, action=None, policy=None,
+                 uniform_only=None):
         self.method = method
         self.template = template
         self.name = name
@@ -35,6 +38,7 @@ class Route:
         self.scope = scope
         self.action = action
         self.policy = policy
+        self.uniform_only = uniform_only
         self.rx = _compile(template) if template is not None else None
         # the placeholder the path ends with, when it addresses a resource itself (".../{vmss}")
         # rather than a sub-resource: a missing scale set answers ResourceNotFound only there
@@ -65,7 +69,11 @@ SUB = "/subscriptions/{sub}"
 RG = SUB + "/resourceGroups/{rg}"
 VMSS = RG + "/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}"
 VMSS_VM = VMSS + "/virtualMachines/{vm}"
+VMS = RG + "/providers/Microsoft.Compute/virtualMachines"
+VM = VMS + "/{name}"
 _A = "Microsoft.Compute/virtualMachineScaleSets"
+_VA = "Microsoft.Compute/virtualMachines"
+_OP = "VirtualMachineScaleSets."
 
 # First match wins; a path that matches a row of another method answers method_not_allowed (405).
 ROUTES = [
@@ -90,21 +98,40 @@ ROUTES = [
     Route("GET", VMSS, "vmss_get", compute.vmss_get, scope="scale_set", action=_A + "/read",
           policy="low_cost_get"),
     Route("GET", VMSS + "/instanceView", "vmss_instance_view", compute.vmss_instance_view, scope="scale_set",
-          action=_A + "/instanceView/read", policy="high_cost_get"),
+          action=_A + "/instanceView/read", policy="high_cost_get", uniform_only=_OP + "instanceView.GET"),
     Route("GET", VMSS + "/rollingUpgrades/latest", "rolling_upgrade_latest", compute.rolling_upgrade_latest,
           scope="scale_set", action=_A + "/rollingUpgrades/read", policy="low_cost_get"),
+    # UNVERIFIED: Automatic OS image upgrades are Uniform-only (Azure's orchestration modes comparison), and a
+    # Flexible scale set is taken to refuse its OS upgrade history like the scale-set VM APIs.
     Route("GET", VMSS + "/osUpgradeHistory", "os_upgrade_history", compute.os_upgrade_history,
-          scope="scale_set", action=_A + "/osUpgradeHistory/read", policy="low_cost_get"),
+          scope="scale_set", action=_A + "/osUpgradeHistory/read", policy="low_cost_get",
+          uniform_only=_OP + "osUpgradeHistory.GET"),
     Route("GET", VMSS + "/virtualMachines", "vm_list", compute.vm_list, scope="scale_set",
-          action=_A + "/virtualMachines/read", policy="high_cost_get"),
+          action=_A + "/virtualMachines/read", policy="high_cost_get", uniform_only=_OP + "virtualMachines.GET"),
     Route("GET", VMSS_VM, "vm_get", compute.vm_get, scope="scale_set_vm", action=_A + "/virtualMachines/read",
-          policy="vm_get"),
+          policy="vm_get", uniform_only=_OP + "virtualMachines.GET"),
     Route("GET", VMSS_VM + "/instanceView", "vm_instance_view", compute.vm_instance_view, scope="scale_set_vm",
-          action=_A + "/virtualMachines/instanceView/read", policy="vm_get"),
+          action=_A + "/virtualMachines/instanceView/read", policy="vm_get",
+          uniform_only=_OP + "virtualMachines.instanceView.GET"),
     Route("POST", VMSS + "/performMaintenance", "perform_maintenance", lro.perform_maintenance,
-          scope="scale_set", action=_A + "/performMaintenance/action", policy="update"),
+          scope="scale_set", action=_A + "/performMaintenance/action", policy="update",
+          uniform_only=_OP + "performMaintenance.POST"),
     Route("POST", VMSS_VM + "/performMaintenance", "vm_perform_maintenance", lro.vm_perform_maintenance,
-          scope="scale_set_vm", action=_A + "/virtualMachines/performMaintenance/action", policy="update"),
+          scope="scale_set_vm", action=_A + "/virtualMachines/performMaintenance/action", policy="update",
+          uniform_only=_OP + "virtualMachines.performMaintenance.POST"),
+    # -- Virtual Machines: a Flexible scale set's VMs (virtual_machines.py)
+    Route("GET", SUB + "/providers/Microsoft.Compute/virtualMachines", "virtual_machine_list_all",
+          virtual_machines.virtual_machines_list_all, scope="subscription", action=_VA + "/read",
+          policy="vm_high_cost_get"),
+    Route("GET", VMS, "virtual_machine_list", virtual_machines.virtual_machines_list, scope="resource_group",
+          action=_VA + "/read", policy="vm_high_cost_get"),
+    Route("GET", VM, "virtual_machine_get", virtual_machines.virtual_machine_get, scope="virtual_machine",
+          action=_VA + "/read", policy="vm_low_cost_get"),
+    Route("GET", VM + "/instanceView", "virtual_machine_instance_view", virtual_machines.virtual_machine_instance_view,
+          scope="virtual_machine", action=_VA + "/instanceView/read", policy="vm_low_cost_get"),
+    Route("POST", VM + "/performMaintenance", "virtual_machine_perform_maintenance",
+          virtual_machines.virtual_machine_perform_maintenance, scope="virtual_machine",
+          action=_VA + "/performMaintenance/action", policy="vm_update"),
     Route("GET", SUB + "/providers/Microsoft.AlertsManagement/alerts", "alerts_list", alerts.alerts_list,
           scope="subscription", action="Microsoft.AlertsManagement/alerts/read"),
     # -- control API (matched against control_path(): lower case, no trailing "/")

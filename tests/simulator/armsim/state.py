@@ -9,7 +9,10 @@ import time
 import yaml
 
 from .faults import normalise_fault
-from .wire import ROLLING_TYPE, VMSS_TYPE, abs_time, duration, iso, stable_uuid
+from .wire import ROLLING_TYPE, VIRTUAL_MACHINE_TYPE, VMSS_TYPE, abs_time, duration, iso, stable_uuid
+
+UNIFORM = "Uniform"
+FLEXIBLE = "Flexible"
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios")
 
@@ -41,7 +44,23 @@ class Instance:
 
     @property
     def name(self):
-        return "%s_%s" % (self.vmss.name, self.id)
+        # Uniform: {scale set}_{instance id}; Flexible: the VM's own name, which is also its instance id
+        return self.id if self.vmss.flexible else "%s_%s" % (self.vmss.name, self.id)
+
+    @property
+    def resource_id(self):
+        """A Uniform VM is a child of its scale set; a Flexible one an ordinary VM of the resource group."""
+        if self.vmss.flexible:
+            return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (
+                self.vmss.rg.sub, self.vmss.rg.name, VIRTUAL_MACHINE_TYPE, self.id)
+        return "%s/virtualMachines/%s" % (self.vmss.id, self.id)
+
+    @property
+    def default_computer_name(self):
+        if self.vmss.flexible:
+            # UNVERIFIED: a Flexible VM's computer name is the profile's prefix and 6 characters, like Uniform's
+            return "%s%s" % (self.vmss.name[:9].replace("_", ""), self.id[-6:])
+        return "%s%06x" % (self.vmss.name[:9], int(self.id))
 
 
 class ScaleSet:
@@ -63,6 +82,11 @@ class ScaleSet:
                       "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202610010"}
         self.unique_id = None
         self.lro_retry_after = 1.0
+        self.orchestration_mode = UNIFORM
+
+    @property
+    def flexible(self):
+        return self.orchestration_mode == FLEXIBLE
 
     @property
     def id(self):
@@ -76,6 +100,7 @@ class ResourceGroup:
         self.name = name
         self.location = location
         self.scale_sets = {}       # lower name -> ScaleSet
+        self.vms = {}              # lower name -> Instance: the VMs of its Flexible scale sets
 
 
 class Operation:
@@ -150,6 +175,13 @@ class SimState:
             for vd in rgd.get("scale_sets") or []:
                 vmss = self._build_vmss(rg, vd, defaults)
                 rg.scale_sets[vmss.name.lower()] = vmss
+                if vmss.flexible:
+                    for i in vmss.instances.values():
+                        if i.id.lower() in rg.vms:
+                            raise ValueError("VM name %r used twice in resource group %r (Azure VM names are "
+                                             "unique in a resource group)" % (i.id, rg.name))
+                        rg.vms[i.id.lower()] = i
+        self.vm_page_size = int(defaults.get("vm_page_size", 100))
         self.operations = {}
         th = sc.get("throttle") or {}
         self.throttle_scale = float(th.get("scale", 1.0))
@@ -170,6 +202,10 @@ class SimState:
         v.location = d.get("location", rg.location)
         v.zones = [str(z) for z in (d.get("zones") or [])]
         v.health_signal = bool(d.get("health_signal", True))
+        mode = str(d.get("orchestration_mode") or UNIFORM)
+        if mode.lower() not in ("uniform", "flexible"):
+            raise ValueError("scale set %r: orchestration_mode must be Uniform or Flexible, not %r" % (v.name, mode))
+        v.orchestration_mode = FLEXIBLE if mode.lower() == "flexible" else UNIFORM
         if d.get("sku"):
             v.sku.update(d["sku"])
         up = d.get("upgrade_policy") or {}
@@ -206,38 +242,54 @@ class SimState:
         # instances
         inst = d.get("instances") or {"count": 3}
         if isinstance(inst, list):
-            inst = {"ids": inst}
-        ids = inst.get("ids")
-        if ids is None:
-            ids = list(range(int(inst.get("count", 3))))
-        ids = sorted(int(i) for i in ids)
+            inst = {"names" if v.flexible else "ids": inst}
+        if v.flexible:
+            # A Flexible scale set's VMs have names, not numbers: given, or Azure's own pattern
+            # {scale set name}_{8 characters of a GUID} (Azure docs, "Instance IDs for Virtual Machine
+            # Scale Set VMs"), stable for a scenario.
+            ids = [str(n) for n in inst.get("names") or
+                   ["%s_%s" % (v.name, stable_uuid("flexvm", rg.sub, rg.name, v.name, n).replace("-", "")[:8])
+                    for n in range(int(inst.get("count", 3)))]]
+        else:
+            ids = inst.get("ids")
+            if ids is None:
+                ids = list(range(int(inst.get("count", 3))))
+            ids = [str(i) for i in sorted(int(i) for i in ids)]
         izones = [str(z) for z in (inst.get("zones") or v.zones)]
         wave = inst.get("wave", "all")
         eligible = inst.get("eligible", "all")
         window = inst.get("window") or {}
-        overrides = {str(k): (val or {}) for k, val in (inst.get("overrides") or {}).items()}
+        overrides = {str(k).lower(): (val or {}) for k, val in (inst.get("overrides") or {}).items()}
 
         def member(spec, iid):
             if spec in ("all", True):
                 return True
             if spec in ("none", False, None):
                 return False
-            return iid in [int(x) for x in spec]
+            return iid.lower() in [str(x).strip().lower() for x in spec]
 
+        unknown = sorted(set(overrides) - {iid.lower() for iid in ids})
+        if unknown:
+            raise ValueError("scale set %r: overrides name VMs it does not have: %s" % (v.name, ", ".join(unknown)))
         for idx, iid in enumerate(ids):
-            i = Instance(v, str(iid), idx)
+            i = Instance(v, iid, idx)
             i.created = t0 - 30 * 86400
+            if v.flexible:
+                # Flexible scale sets have no update domains (Azure docs, "Orchestration modes": Update
+                # Domains - No); zonal ones one fault domain per zone, regional ones up to 3 (UNVERIFIED:
+                # Azure's spreading, taken round-robin here).
+                i.update_domain = None
             if izones:
                 i.zone = izones[idx % len(izones)]
                 i.fault_domain = 0
             else:
-                i.fault_domain = idx % 5
+                i.fault_domain = idx % (3 if v.flexible else 5)
             i.health = "healthy" if v.health_signal else None
             i.duration = duration(mdef.get("duration"), 20)
             i.recovery = duration(mdef.get("recovery"), 5)
             i.fails = bool(mdef.get("fails", False))
             i.recovers = bool(mdef.get("recovers", True))
-            ov = overrides.get(str(iid), {})
+            ov = overrides.get(iid.lower(), {})
             in_wave = ov.get("in_wave", member(wave, iid))
             if "maintenance" in ov and ov["maintenance"] is None:
                 in_wave = False
@@ -338,6 +390,15 @@ class SimState:
     # -- lookups -------------------------------------------------------------------------
     def rg(self, sub, name):
         return self.resource_groups.get((sub.lower(), name.lower()))
+
+    def find_instance(self, vmss, iid):
+        """A VM of the scale set by its instance id: numbers as Uniform has them, names regardless of case."""
+        key = str(iid).strip()
+        if vmss.flexible:
+            return next((i for i in vmss.instances.values() if i.id.lower() == key.lower()), None)
+        if key.isdigit():
+            key = str(int(key))
+        return vmss.instances.get(key)
 
     def find_vmss(self, rg_name, vmss_name, sub=None):
         for (s, r), rg in self.resource_groups.items():

@@ -18,6 +18,13 @@ COMPUTE_POLICIES = {
     "high_cost_get": ("HighCostGetVMScaleSet", 30, 10, 1080, 360),
     "update": ("VMScaleSetActions", None, None, 1500, 500),
     "vm_get": ("GetVMScaleSetVM", 36, 12, 6000, 2000),
+    # Virtual Machines (a Flexible scale set's VMs), Compute docs "Compute throttling limits": Update VM
+    # (Perform Maintenance is one) 4/min per VM, bucket 12, 500/min per subscription, bucket 1,500;
+    # Low Cost Get VM (Get, Instance View) 12/36 and 8,000/24,000; High Cost Get VM (List, List All)
+    # per subscription only, 300/900. UNVERIFIED: the header names.
+    "vm_update": ("UpdateVM", 12, 4, 1500, 500),
+    "vm_low_cost_get": ("LowCostGetVM", 36, 12, 24000, 8000),
+    "vm_high_cost_get": ("HighCostGetVM", None, None, 900, 300),
 }
 
 
@@ -92,14 +99,14 @@ def compute_throttle(sim, req, pol):
     st = sim.state
     vmss, inst = req.vmss, req.inst
     name, rcap, rrate, scap, srate = COMPUTE_POLICIES[pol]
-    sub = vmss.rg.sub.lower()
-    resource = (inst.vmss.id + "/virtualMachines/" + inst.id) if inst is not None else vmss.id
+    sub = req.sub.lower()
+    resource = inst.resource_id if inst is not None else (vmss.id if vmss is not None else None)
     # UNVERIFIED: the per-resource bucket of the scale-set-VM policy is keyed by the VM (not the
     # scale set), so a fleet walk with one GET per VM is limited by the subscription bucket.
     now = time.monotonic()
     parts, fails = [], []
     with sim.lock:
-        if rcap is not None:
+        if rcap is not None and resource is not None:
             b = _bucket(sim, ("cmp", pol, resource.lower()), rcap, rrate / 60.0, pol)
             ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
             parts.append("Microsoft.Compute/%s3Min;%d" % (name, b.remaining() if st.throttle_enabled else rcap))

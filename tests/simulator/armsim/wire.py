@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 
 VMSS_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
 VM_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
+# A Flexible scale set's VMs are ordinary virtual machines (Azure docs, "Orchestration modes").
+VIRTUAL_MACHINE_TYPE = "Microsoft.Compute/virtualMachines"
 ROLLING_TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
 
 

@@ -57,14 +57,17 @@ QUERY = [
     ({'query': 'foo bar'}, 'query'),
 ]
 IDS = [
-    ({'instance_ids': ['a']}, 'instance_ids'),
+    # Numbers (Uniform) and VM names (Flexible) pass; what is neither, or repeats, does not.
+    ({'instance_ids': ['a b']}, 'instance_ids'),
     ({'instance_ids': ['1', '1']}, 'instance_ids'),
     ({'instance_ids': ['1', ' 1']}, 'instance_ids'),
+    ({'instance_ids': ['vm-a', 'VM-A']}, 'instance_ids'),
     ({'instance_ids': []}, 'instance_ids'),
     ({'instance_ids': ['']}, 'instance_ids'),
-    ({'instance_ids': ['-1']}, 'instance_ids'),
-    ({'instance_ids': ['1.5']}, 'instance_ids'),
-    ({'instance_ids': ['12345678901']}, 'instance_ids'),
+    ({'instance_ids': ['web/1']}, 'instance_ids'),
+    ({'instance_ids': ['1.']}, 'instance_ids'),
+    ({'instance_ids': ['_web']}, 'instance_ids'),
+    ({'instance_ids': ['w' * 65]}, 'instance_ids'),
     ({'instance_ids': {'0': True}}, 'instance_ids'),
 ]
 SPECIFIC = {

@@ -164,7 +164,7 @@ def run(monkeypatch, capsys):
                 super(FakeTransportClient, self).__init__(*a, **kw)
 
         monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
-        monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: FakeCredential())
+        monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud, **kwargs: FakeCredential())
         module_args = dict(BASE_ARGS)
         module_args.update(EXTRA_ARGS.get(name, {}))
         if check_mode:

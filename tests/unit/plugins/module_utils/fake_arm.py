@@ -19,6 +19,36 @@ SUB = '00000000-0000-0000-0000-000000000001'
 VMSS_PATH = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web' % SUB
 
 
+def scale_set_body(path=VMSS_PATH, mode='Uniform', capacity=None):
+    """A scale set's GET answer, as much as the client reads of it: id, orchestration mode, capacity."""
+    body = {'id': path, 'name': path.rsplit('/', 1)[1], 'location': 'westeurope',
+            'properties': {'orchestrationMode': mode}}
+    if capacity is not None:
+        body['sku'] = {'name': 'Standard_D2s_v5', 'capacity': capacity}
+    return body
+
+
+def flexible_vm(name, scale_set_id=VMSS_PATH, allowed=None, zone=None, fault_domain=0, code='None'):
+    """A Flexible scale set's VM as Virtual Machines - Get/List answer it with $expand=instanceView.
+
+    An ordinary VM resource that references the scale set; a fault domain but no update domain (Flexible
+    scale sets have none). ``allowed`` None: not in a maintenance wave.
+    """
+    view = {'platformFaultDomain': fault_domain,
+            'statuses': [{'code': 'ProvisioningState/succeeded'}, {'code': 'PowerState/running'}]}
+    if allowed is not None:
+        view['maintenanceRedeployStatus'] = {'isCustomerInitiatedMaintenanceAllowed': allowed,
+                                             'lastOperationResultCode': code}
+    group = scale_set_id.split('/providers/')[0]
+    body = {'name': name, 'id': group + '/providers/Microsoft.Compute/virtualMachines/' + name,
+            'type': 'Microsoft.Compute/virtualMachines', 'location': 'westeurope',
+            'properties': {'virtualMachineScaleSet': {'id': scale_set_id}, 'provisioningState': 'Succeeded',
+                           'instanceView': view}}
+    if zone:
+        body['zones'] = [str(zone)]
+    return body
+
+
 class FakeCredential(object):
     def __init__(self, error=None):
         self.error = error
@@ -41,14 +71,26 @@ class FakeArm(object):
         self.routes.append(dict(method=method, path=path, status=status, body=body, headers=headers or {}, times=times))
         return self
 
+    def scale_set(self, path=VMSS_PATH, mode='Uniform', capacity=None):
+        """Answer the scale-set GET every instance read and maintenance starts with."""
+        return self.on('GET', path, body=scale_set_body(path, mode, capacity))
+
     def answer(self, request):
         from urllib.parse import urlsplit
         url = urlsplit(request.url)
-        body = json.loads(request.body) if request.body else None
+        body = request.body or None
+        if isinstance(body, bytes):
+            body = body.decode('utf-8')
+        if body:
+            try:
+                body = json.loads(body)
+            except ValueError:
+                pass  # Azure AD's token requests are form-encoded: kept as text
         self.requests.append(dict(method=request.method, path=url.path, query=url.query, body=body,
                                   headers=dict(request.headers)))
         for route in self.routes:
-            if route['method'] == request.method and url.path.endswith(route['path']) and route['times'] != 0:
+            # ARM paths ignore case (VM names included), so the fake matches them the same way.
+            if route['method'] == request.method and url.path.lower().endswith(route['path'].lower()) and route['times'] != 0:
                 if route['times']:
                     route['times'] -= 1
                 return route['status'], route['headers'], route['body']
@@ -114,9 +156,14 @@ def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=No
             kw['retry_backoff_factor'] = 0
             super(FakeTransportClient, self).__init__(*a, **kw)
 
+    from ansible.module_utils.common import warnings as ansible_warnings
+    # AnsibleModule.warn() collects into a process-wide store: each run starts empty, as a real module process does.
+    for name in ('_global_warnings', '_global_deprecations'):
+        if hasattr(ansible_warnings, name):
+            monkeypatch.setattr(ansible_warnings, name, type(getattr(ansible_warnings, name))())
     credential = credential or FakeCredential()
     monkeypatch.setattr(client_module, 'ComputeClient', FakeTransportClient)
-    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud: credential)
+    monkeypatch.setattr(auth, 'build_credential', lambda plan, cloud, **kwargs: credential)
     full = dict(module_args)
     if check_mode:
         full['_ansible_check_mode'] = True

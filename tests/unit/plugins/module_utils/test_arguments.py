@@ -44,13 +44,32 @@ def test_invalid_scale_set_names(name, words):
     assert words in arguments.scale_set_name_error(name)
 
 
-def test_instance_ids():
+def test_instance_ids_are_numbers_or_vm_names():
     assert arguments.instance_ids_error(['0', '10', 5]) is None
+    # Flexible scale sets name their VMs {scale set}_{8 characters}; any valid VM name passes.
+    assert arguments.instance_ids_error(['vmss-flex_1a2b3c4d', 'web-01', 'abc']) is None
     assert 'at least one' in arguments.instance_ids_error([])
-    assert "'abc'" in arguments.instance_ids_error(['abc'])
-    assert "'-1'" in arguments.instance_ids_error(['-1'])
     assert 'more than once' in arguments.instance_ids_error(['1', ' 1'])
-    assert arguments.normalize_instance_ids(['10', ' 2', 5]) == ['2', '5', '10']
+    assert 'more than once' in arguments.instance_ids_error(['Web-1', 'web-1']), 'VM names ignore case'
+    assert arguments.normalize_instance_ids(['10', ' 2', 5, 'b', 'a']) == ['2', '5', '10', 'a', 'b']
+
+
+@pytest.mark.parametrize('value, words', [
+    ('web/1', "'/'"),
+    ('web 1', "' '"),
+    ('a' * 65, 'at most 64'),
+    ('_web', "start with '_'"),
+    ('web-', "end with '.' or '-'"),
+    ('web.', "end with '.' or '-'"),
+    ('web#1', "'#'"),
+    ('web?x', "'?'"),
+    ('', 'non-empty'),
+])
+def test_malformed_instance_ids_name_the_value_and_the_rule(value, words):
+    problem = arguments.instance_ids_error(['1', value])
+    assert repr(value) in problem
+    assert 'neither a numeric instance id' in problem
+    assert words in problem
 
 
 def test_instance_sort_key_is_numeric():

@@ -64,16 +64,22 @@ def test_os_upgrade_history_follows_next_link_and_stops_at_max_items():
 
 def test_perform_maintenance_sends_the_wire_key_and_waits():
     op = RM + '/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/op1?api-version=2026-04-01'
-    arm = (FakeArm().on('POST', '/performMaintenance', status=202, headers={'Azure-AsyncOperation': op, 'Retry-After': '0'})
-           .on('GET', '/operations/op1', body={'status': 'InProgress', 'name': 'op1'}, headers={'Retry-After': '0'}, times=1)
+    # azure-core takes "Retry-After: 0" as unsaid and would wait its 15 s polling interval: milliseconds.
+    arm = (FakeArm().scale_set().on('POST', '/performMaintenance', status=202,
+                                    headers={'Azure-AsyncOperation': op, 'retry-after-ms': '10'})
+           .on('GET', '/operations/op1', body={'status': 'InProgress', 'name': 'op1'}, headers={'retry-after-ms': '10'},
+               times=1)
            .on('GET', '/operations/op1', body={'status': 'Succeeded', 'name': 'op1'}))
     client = arm.client()
     operation = client.begin_perform_maintenance(REF, ['1', '3'])
     assert operation.operation_url == op
     assert operation.wait(timeout=30) == 'Succeeded'
-    post = arm.requests[0]
+    assert arm.requests[0]['path'] == VMSS_PATH, 'the mode first'
+    post = arm.requests[1]
+    assert post['path'] == VMSS_PATH + '/performMaintenance'
     assert post['body'] == {'instanceIds': ['1', '3']}
-    assert len(arm.requests) == 3
+    assert len(arm.requests) == 4
+    assert operation.operations == [dict(instance_ids=['1', '3'], status='Succeeded', operation_url=op)]
 
 
 def test_perform_maintenance_refuses_an_empty_list_without_a_request():
@@ -86,7 +92,8 @@ def test_perform_maintenance_refuses_an_empty_list_without_a_request():
 
 def test_perform_maintenance_failed_operation_reports_arm_error_and_ids():
     op = RM + '/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/op2?api-version=2026-04-01'
-    arm = (FakeArm().on('POST', '/performMaintenance', status=202, headers={'Azure-AsyncOperation': op, 'Retry-After': '0'})
+    arm = (FakeArm().scale_set().on('POST', '/performMaintenance', status=202,
+                                    headers={'Azure-AsyncOperation': op, 'Retry-After': '0'})
            .on('GET', '/operations/op2', body={'status': 'Failed', 'name': 'op2',
                                                'error': {'code': 'MaintenanceFailed', 'message': 'host update failed'}}))
     operation = arm.client().begin_perform_maintenance(REF, ['2'])
@@ -94,12 +101,13 @@ def test_perform_maintenance_failed_operation_reports_arm_error_and_ids():
         operation.wait(timeout=30)
     assert 'MaintenanceFailed' in err.value.msg and 'host update failed' in err.value.msg
     assert err.value.extra['instance_ids'] == ['2']
+    assert operation.operations[0]['status'] == 'Failed'
 
 
 def test_conflict_is_translated_with_arm_code_and_message():
     body = {'error': {'code': 'OperationNotAllowed', 'message': "Operation 'performMaintenance' is not allowed on VM "
                                                                 "'web_2' since the Subscription of this VM is not eligible."}}
-    arm = FakeArm().on('POST', '/performMaintenance', status=409, body=body)
+    arm = FakeArm().scale_set().on('POST', '/performMaintenance', status=409, body=body)
     with pytest.raises(AzureVmssError) as err:
         arm.client().begin_perform_maintenance(REF, ['2'])
     assert err.value.status_code == 409
@@ -148,7 +156,7 @@ def test_unknown_named_instances_are_all_named():
     arm = (FakeArm().on('GET', '/virtualMachines/1', body=vm)
            .on('GET', '/virtualMachines/7', status=404, body={'error': {'code': 'NotFound', 'message': 'nope'}})
            .on('GET', '/virtualMachines/9', status=404, body={'error': {'code': 'NotFound', 'message': 'nope'}})
-           .on('GET', VMSS_PATH, body={'name': 'web'}))
+           .scale_set())
     with pytest.raises(AzureVmssError) as err:
         arm.client().read_instances(REF, ['1', '7', '9'])
     assert err.value.msg.startswith('instance_ids: 7, 9 not in')
@@ -156,16 +164,18 @@ def test_unknown_named_instances_are_all_named():
 
 
 def test_named_instances_use_one_get_each_with_expand():
-    arm = FakeArm().on('GET', '/virtualMachines/1', body={'instanceId': '1'}).on('GET', '/virtualMachines/2', body={'instanceId': '2'})
+    arm = (FakeArm().scale_set().on('GET', '/virtualMachines/1', body={'instanceId': '1'})
+           .on('GET', '/virtualMachines/2', body={'instanceId': '2'}))
     vms = arm.client().read_instances(REF, ['1', '2'])
     assert [vm['instanceId'] for vm in vms] == ['1', '2']
-    assert all('expand=instanceView' in r['query'] for r in arm.requests)
+    assert [r['path'] for r in arm.requests][0] == VMSS_PATH
+    assert all('expand=instanceView' in r['query'] for r in arm.requests[1:])
 
 
 def test_many_named_instances_of_a_small_fleet_are_listed():
     page = {'value': [{'instanceId': str(i)} for i in range(10)]}
     arm = (FakeArm().on('GET', VMSS_PATH + '/virtualMachines', body=page)
-           .on('GET', VMSS_PATH, body={'name': 'web', 'sku': {'capacity': 10}}))
+           .scale_set(capacity=10))
     vms = arm.client().read_instances(REF, ['1', '2', '3', '4', '5', '6'])
     assert [vm['instanceId'] for vm in vms] == ['1', '2', '3', '4', '5', '6']
     assert [r['path'] for r in arm.requests] == [VMSS_PATH, VMSS_PATH + '/virtualMachines']
@@ -174,7 +184,7 @@ def test_many_named_instances_of_a_small_fleet_are_listed():
 
 def test_many_named_instances_of_a_large_fleet_are_read_one_by_one():
     # 1,000 instances are 10 pages of the VM list: 8 GETs are fewer requests.
-    arm = FakeArm().on('GET', VMSS_PATH, body={'name': 'web', 'sku': {'capacity': 1000}})
+    arm = FakeArm().scale_set(capacity=1000)
     for i in range(8):
         arm.on('GET', VMSS_PATH + '/virtualMachines/%d' % i, body={'instanceId': str(i)})
     vms = arm.client().read_instances(REF, [str(i) for i in range(8)])
@@ -224,7 +234,7 @@ def test_reads_go_through_azure_mgmt_compute_and_follow_next_link():
 def test_many_named_instances_are_read_ten_at_once():
     import threading
     import time
-    arm = FakeArm().on('GET', VMSS_PATH, body={'name': 'web', 'sku': {'capacity': 1000}})
+    arm = FakeArm().scale_set(capacity=1000)
     for i in range(30):
         arm.on('GET', '/virtualMachines/%d' % i, body={'instanceId': str(i)})
     lock = threading.Lock()

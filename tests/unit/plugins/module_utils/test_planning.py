@@ -137,7 +137,9 @@ def test_variable_problems_check_names_and_instance_ids_like_the_modules():
     assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_instance_ids', 'safe_maintenance_resource_group',
                                                    'safe_maintenance_scale_set']
     assert 'more than once' in problems[0]
-    assert "'a'" in planning.variable_problems({'safe_maintenance_instance_ids': ['a']})[0]
+    assert "'a/b'" in planning.variable_problems({'safe_maintenance_instance_ids': ['a/b']})[0]
+    # Flexible scale sets' instances are VM names: they pass the role's check as they pass the modules'.
+    assert planning.variable_problems({'safe_maintenance_instance_ids': ['vmss-flex_1a2b3c4d', '3']}) == []
     assert planning.variable_problems({'safe_maintenance_instance_ids': 'abc'}) == [
         'safe_maintenance_instance_ids must be a list of instance ids']
     assert planning.variable_problems({'safe_maintenance_instance_ids': [], 'safe_maintenance_resource_group': 'rg',

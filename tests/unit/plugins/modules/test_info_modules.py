@@ -59,6 +59,11 @@ def vm(instance_id, zone=None, health=None, maintenance=None, power='running'):
     return body
 
 
+def uniform(arm, capacity=None):
+    """Answer the scale-set GET every instance read starts with: a Uniform scale set."""
+    return arm.scale_set(VMSS, capacity=capacity)
+
+
 # -- instance_view_info ---------------------------------------------------------------------------------
 
 def test_whole_fleet_is_one_request_per_page_sorted_numerically(run):
@@ -66,11 +71,12 @@ def test_whole_fleet_is_one_request_per_page_sorted_numerically(run):
              'nextLink': 'https://management.azure.com' + VMSS + '/virtualMachines?api-version=2026-04-01'
                          '&$expand=instanceView&$skiptoken=p2'}
     page2 = {'value': [vm(0, zone=1, health='healthy', maintenance=True), vm(5, zone=2, power='deallocated')]}
-    arm = FakeArm().on('GET', '/virtualMachines', body=page1, times=1).on('GET', '/virtualMachines', body=page2)
+    arm = uniform(FakeArm().on('GET', '/virtualMachines', body=page1, times=1).on('GET', '/virtualMachines', body=page2))
     result, arm = run(instance_view_info, args(), arm=arm)
-    assert [r['path'] for r in arm.requests] == [VMSS + '/virtualMachines'] * 2
-    assert '%24expand=instanceView' in arm.requests[0]['query'] or '$expand=instanceView' in arm.requests[0]['query']
+    assert [r['path'] for r in arm.requests] == [VMSS] + [VMSS + '/virtualMachines'] * 2, 'the mode, then the pages'
+    assert '%24expand=instanceView' in arm.requests[1]['query'] or '$expand=instanceView' in arm.requests[1]['query']
     assert [i['instance_id'] for i in result['instances']] == ['0', '2', '5', '10']
+    assert result['orchestration_mode'] == 'Uniform'
     assert result['changed'] is False
     assert not RESERVED & (set(result) - {'invocation'})
     first = result['instances'][0]
@@ -82,11 +88,12 @@ def test_whole_fleet_is_one_request_per_page_sorted_numerically(run):
 
 
 def test_named_instances_are_one_get_each_with_expand(run):
-    arm = (FakeArm().on('GET', '/virtualMachines/7', body=vm(7, zone=2, maintenance=False))
-           .on('GET', '/virtualMachines/3', body=vm(3)))
+    arm = uniform(FakeArm().on('GET', '/virtualMachines/7', body=vm(7, zone=2, maintenance=False))
+                  .on('GET', '/virtualMachines/3', body=vm(3)))
     result, arm = run(instance_view_info, args(instance_ids=['7', '3']), arm=arm, check_mode=True)
-    assert sorted(r['path'] for r in arm.requests) == [VMSS + '/virtualMachines/3', VMSS + '/virtualMachines/7']
-    assert all('instanceView' in r['query'] for r in arm.requests)
+    assert arm.requests[0]['path'] == VMSS
+    assert sorted(r['path'] for r in arm.requests[1:]) == [VMSS + '/virtualMachines/3', VMSS + '/virtualMachines/7']
+    assert all('instanceView' in r['query'] for r in arm.requests[1:])
     assert [i['instance_id'] for i in result['instances']] == ['3', '7']
     assert result['instances'][0]['zone'] is None
     assert result['instances'][1]['maintenance'] == {'is_customer_initiated_maintenance_allowed': False,
@@ -112,8 +119,9 @@ def test_unknown_instance_fails_naming_it(run):
 
 
 @pytest.mark.parametrize('ids, message', [
-    (['1', 'x'], "instance_ids contains 'x'"),
+    (['1', 'x/y'], "instance_ids contains 'x/y', which is neither a numeric instance id"),
     (['1', '1'], 'instance_ids lists 1 more than once'),
+    (['web-1', 'WEB-1'], 'instance_ids lists WEB-1 more than once'),
 ])
 def test_bad_instance_ids_fail_before_any_request(run, ids, message):
     result, arm = run(instance_view_info, args(instance_ids=ids))
@@ -123,7 +131,7 @@ def test_bad_instance_ids_fail_before_any_request(run, ids, message):
 
 
 def test_query_returns_only_query_result(run):
-    arm = FakeArm().on('GET', '/virtualMachines', body={'value': [vm(1, health='unhealthy'), vm(0, health='healthy')]})
+    arm = uniform(FakeArm().on('GET', '/virtualMachines', body={'value': [vm(1, health='unhealthy'), vm(0, health='healthy')]}))
     result, _arm = run(instance_view_info, args(query="instances[?health_state=='unhealthy'].instance_id"), arm=arm)
     assert result['query_result'] == ['1']
     assert 'instances' not in result and 'summary' not in result

@@ -23,7 +23,8 @@ OP_URL = RM + '/subscriptions/%s/providers/Microsoft.Compute/locations/westeurop
 FAST = {'retry-after-ms': '10'}
 # Keys Ansible reserves; AnsibleModule itself adds 'invocation' (run_module_main asks for it) and 'failed'.
 RESERVED = {'skipped', 'results', 'ansible_facts', 'exception', 'warnings', 'deprecations'}
-RESULT_KEYS = {'changed', 'instance_ids', 'skipped_instances', 'already_maintained', 'status', 'elapsed_seconds'}
+RESULT_KEYS = {'changed', 'instance_ids', 'skipped_instances', 'already_maintained', 'status', 'elapsed_seconds',
+               'operations', 'orchestration_mode'}
 
 
 @pytest.fixture
@@ -67,19 +68,18 @@ def vm(instance_id, allowed=None, code='None', message=None):
     return {'instanceId': str(instance_id), 'name': 'vmss-web_%s' % instance_id, 'properties': {'instanceView': view}}
 
 
-def fleet(arm, vms):
-    """Answer instance GETs and the VM list from the same VMs."""
+def fleet(arm, vms, capacity=None):
+    """Answer the scale-set GET (a Uniform scale set), instance GETs and the VM list from the same VMs."""
     for body in vms:
         arm.on('GET', VMSS + '/virtualMachines/%s' % body['instanceId'], body=body)
     arm.on('GET', VMSS + '/virtualMachines', body={'value': vms})
-    arm.on('GET', VMSS, body={'name': 'vmss-web', 'location': 'westeurope'})
-    return arm
+    return arm.scale_set(VMSS, capacity=capacity)
 
 
-def basic_fleet(arm):
+def basic_fleet(arm, capacity=None):
     # 0, 1, 10 eligible; 2 already maintained; 5 RetryLater; 7 not in a wave.
     return fleet(arm, [vm(0, True), vm(1, True), vm(2, False, 'MaintenanceCompleted'),
-                       vm(5, False, 'RetryLater', 'Retry later.'), vm(7), vm(10, True)])
+                       vm(5, False, 'RetryLater', 'Retry later.'), vm(7), vm(10, True)], capacity=capacity)
 
 
 def accept(arm, statuses=('InProgress', 'Succeeded'), error=None, post_status=202):
@@ -115,6 +115,10 @@ def test_subset_is_sent_as_explicit_ids_and_waited_for(run, arm):
     assert result['skipped_instances'] == [] and result['already_maintained'] == []
     assert [p['body'] for p in posts(arm)] == [{'instanceIds': ['1', '10']}]
     assert len(polls(arm)) == 2
+    assert result['orchestration_mode'] == 'Uniform'
+    assert result['operations'] == [dict(instance_ids=['1', '10'], status='Succeeded', operation_url=OP_URL)]
+    assert arm.requests[0]['path'] == VMSS, 'the scale set is read once, first, for its mode'
+    assert [r['path'] for r in arm.requests].count(VMSS) == 1
     assert 'operation_url' not in result
     assert isinstance(result['elapsed_seconds'], float)
     reads = [r for r in arm.requests if r['method'] == 'GET' and '/virtualMachines/' in r['path']]
@@ -147,7 +151,7 @@ def test_ids_with_ineligible_and_maintained_members_send_only_the_eligible(run, 
 
 
 def test_many_named_ids_of_a_small_fleet_are_read_with_one_listing(run, arm):
-    accept(basic_fleet(arm)).on('GET', VMSS, body={'name': 'vmss-web', 'sku': {'capacity': 6}})
+    accept(basic_fleet(arm, capacity=6))
     result = run(dict(instance_ids=['0', '1', '2', '5', '7', '10']))
     assert result['instance_ids'] == ['0', '1', '10']
     gets = [r for r in arm.requests if r['method'] == 'GET' and '/operations/' not in r['path']]
@@ -259,7 +263,8 @@ def test_unknown_ids_among_many_fail_before_sending(run, arm):
     ({'all_instances': False}, 'all_instances is false'),
     ({'instance_ids': ['1'], 'all_instances': True}, 'mutually exclusive'),
     ({'instance_ids': []}, 'at least one instance id'),
-    ({'instance_ids': ['1', 'web_1']}, "instance ids are the scale set's numeric"),
+    ({'instance_ids': ['1', 'web/1']}, "contains 'web/1', which is neither a numeric instance id"),
+    ({'instance_ids': ['1', '_web']}, "must not start with '_'"),
     ({'instance_ids': ['1', ' 1']}, 'more than once'),
     ({'instance_ids': ['1'], 'wait_timeout': 0}, 'wait_timeout must be greater than 0'),
     ({'instance_ids': ['1'], 'wait_timeout': -5}, 'wait_timeout must be greater than 0'),
