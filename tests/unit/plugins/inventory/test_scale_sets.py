@@ -159,7 +159,8 @@ def test_constructed_compose_groups_keyed_groups(tmp_path, monkeypatch, arm):
         'compose: {batch_percent: "10 if azure_capacity > 2 else 50"}\n'
         'groups: {zoned: "azure_zones | length > 0"}\n'
         'keyed_groups: [{key: azure_tags.env, prefix: env}]\n') % (SUB1, SUB2))
-    assert data.hosts['vmss-api_rg-api'].vars['batch_percent'] == 10
+    # ansible-core 2.16 keeps a composed value as the template's text; 2.19 and later give the native value
+    assert str(data.hosts['vmss-api_rg-api'].vars['batch_percent']) == '10'
     assert [h.name for h in data.groups['zoned'].get_hosts()] == ['vmss-web_rg-web_22222222']
     assert sorted(h.name for h in data.groups['env_staging'].get_hosts()) == ['vmss-web_rg-web_33333333']
     assert len(data.groups['env_prod'].get_hosts()) == 3
@@ -190,7 +191,7 @@ def test_credentials_from_the_awx_environment(tmp_path, monkeypatch, arm):
 
 def test_errors_name_the_option_and_never_the_secret(tmp_path, monkeypatch, arm):
     # Ansible's option types catch a tags list; filter_problems the rest (a tag value of another type)
-    with pytest.raises(AnsibleOptionsError, match="'tags'"):
+    with pytest.raises(AnsibleOptionsError, match="tags"):
         run(tmp_path, monkeypatch, arm, 'plugin: azure_vmss.maintenance.scale_sets\n' + CREDS + 'tags: [env]\n')
     with pytest.raises(AnsibleParserError, match='tags must be a mapping'):
         run(tmp_path, monkeypatch, arm, 'plugin: azure_vmss.maintenance.scale_sets\n' + CREDS + 'tags: {env: {a: 1}}\n')
