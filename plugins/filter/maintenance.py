@@ -1,15 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py, decisions.py
-and read_cost.py."""
+"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py, decisions.py,
+scale_set_policy.py, lease.py and read_cost.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions, planning, read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import (
+    decisions, lease, planning, read_cost, scale_set_policy)
 
 
 def _checked(function):
@@ -67,4 +68,11 @@ class FilterModule(object):
             'unknown_instances_refusal': decisions.unknown_instances_refusal,
             'batch_record': decisions.batch_record,
             'after_batch_refusal': decisions.after_batch_refusal,
+            'policy_variables': scale_set_policy.policy_variables,
+            'provisioning_refusal': scale_set_policy.provisioning_refusal,
+            'os_upgrade_in_progress_refusal': scale_set_policy.os_upgrade_in_progress_refusal,
+            'health_signal_requirement': scale_set_policy.require_health_signal,
+            'repairs_decision': scale_set_policy.repairs_to_suspend,
+            'in_flight_instance_ids': scale_set_policy.operations_in_progress,
+            'lease_settings': lease.lease_settings,
         }

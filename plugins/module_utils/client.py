@@ -351,6 +351,96 @@ class ComputeClient(object):
         return MaintenanceOperation(self, ref, instance_ids, poller, operation_url, started=started,
                                     initial_status=initial_status)
 
+    # -- the scale set's instance view, orchestration services, ARM calls outside the Compute SDK -------
+    def scale_set_id(self, ref):
+        return ('/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets/%s'
+                % (self._subscription_id, ref.resource_group, ref.name))
+
+    def get_scale_set_instance_view(self, ref):
+        """The scale set's own instance view (statuses summary, extensions, ``orchestrationServices``)."""
+        try:
+            return self._compute.virtual_machine_scale_sets.get_instance_view(ref.resource_group, ref.name).as_dict()
+        except Exception as exc:
+            raise self._fail(exc, 'read the instance view of {target}', ref)
+
+    def set_orchestration_service_state(self, ref, service_name, action, timeout=600):
+        """POST setOrchestrationServiceState (long-running) and wait for it, at most ``timeout`` seconds."""
+        from azure.mgmt.compute.models import OrchestrationServiceStateInput
+
+        body = OrchestrationServiceStateInput(service_name=service_name, action=action)
+        what = '%s %s on {target}' % (action.lower(), service_name)
+        try:
+            poller = self._compute.virtual_machine_scale_sets.begin_set_orchestration_service_state(
+                ref.resource_group, ref.name, body, polling_interval=DEFAULT_POLL_SECONDS)
+            poller.result(timeout=timeout)
+        except Exception as exc:
+            raise self._fail(exc, what, ref)
+        if not poller.done():
+            raise AzureVmssError('Could not %s within %s s; the operation goes on in Azure.'
+                                 % (_phrase(what, ref), timeout), status='InProgress')
+        return 'Succeeded'
+
+    def send_request(self, method, path, api_version, body=None, operation='call {target}', target='', timeout=120):
+        """One ARM request that azure-mgmt-compute has no method for, through the Compute client's own pipeline
+        (credential, retries, user agent, request accounting); errors come out translated like the SDK's.
+
+        Returns ``(status_code, headers, body dict or None)``. A 202 with a ``Location`` is followed until
+        ARM answers otherwise (ARM's long-running pattern for the Tags API), at the pace of ``Retry-After``.
+        """
+        from azure.core.rest import HttpRequest
+        from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
+                                           ResourceNotFoundError, map_error)
+        error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+        deadline = time.time() + timeout
+        try:
+            request = HttpRequest(method, self._base_url + path, params={'api-version': api_version}, json=body)
+            response = self._compute.send_request(request)
+            while response.status_code == 202 and response.headers.get('Location'):
+                if time.time() > deadline:
+                    raise AzureVmssError('Failed to %s: ARM still answered 202 Accepted after %s s.'
+                                         % (_phrase(operation, target), timeout))
+                time.sleep(retry_after_seconds(response.headers, default=2))
+                response = self._compute.send_request(HttpRequest('GET', response.headers['Location']))
+            if response.status_code >= 400:
+                map_error(status_code=response.status_code, response=response, error_map=error_map)
+                raise HttpResponseError(response=response)
+        except Exception as exc:
+            raise self._fail(exc, operation, target)
+        data = None
+        if response.content:
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+        return response.status_code, response.headers, data
+
+    def get_instance_views(self, ref, instance_ids):
+        """``{instance id: instance view}`` from ``.../virtualMachines/{id}/instanceView``, INSTANCE_READ_WORKERS at
+        once (the route Azure documents ``vmHealth`` on); used when the VM list carries no health."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def read(instance_id):
+            try:
+                view = self._compute.virtual_machine_scale_set_vms.get_instance_view(ref.resource_group, ref.name,
+                                                                                     str(instance_id))
+                return instance_id, view.as_dict(), None
+            except Exception as exc:
+                return instance_id, None, self._fail(exc, 'read the instance view of instance %s of {target}'
+                                                     % instance_id, ref)
+
+        if not instance_ids:
+            return {}
+        try:
+            self._credential.get_token(self._scope)  # one token for all workers, as in get_instances
+        except Exception as exc:
+            raise self._fail(exc, 'read instance views of {target}', ref)
+        with ThreadPoolExecutor(max_workers=max(1, min(INSTANCE_READ_WORKERS, len(instance_ids)))) as pool:
+            outcomes = list(pool.map(read, instance_ids))
+        for _iid, _view, exc in outcomes:
+            if exc is not None:
+                raise exc
+        return dict((iid, view) for iid, view, _exc in outcomes)
+
 
 class MaintenanceOperation(object):
     """A started performMaintenance: wait for it within a deadline, or hand back its URL."""
@@ -431,3 +521,8 @@ def _poller_status(poller):
 
 def describe_ids(instance_ids):
     return ', '.join(str(i) for i in instance_ids)
+
+
+def _phrase(operation, target):
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import describe_action
+    return describe_action(operation, str(target))

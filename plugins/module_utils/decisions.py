@@ -11,6 +11,7 @@ instance entries); times come in as ISO 8601 strings, so nothing here reads a cl
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import scale_set_policy
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
     PERCENT_VARIABLES, is_unhealthy, iso8601_seconds, unhealthy_ids)
@@ -24,7 +25,6 @@ HEALTH_UNKNOWN = 'health not known'
 # Azure's rollingUpgradePolicy names (as the info module returns them) -> the role's policy keys.
 _POLICY_KEYS = PERCENT_VARIABLES + ('pause_time_between_batches', 'prioritize_unhealthy_instances',
                                     'enable_cross_zone_upgrade')
-SCALE_SET_POLICY_SOURCE = 'the scale set rolling upgrade policy'
 
 
 def _ids(ids):
@@ -56,21 +56,25 @@ def fleet_health(instances, require_health_signal=False, at=None, source=None):
                 no_signal_ids=no_signal)
 
 
-def effective_policy(policy, rolling_upgrade=None, from_scale_set=False):
-    """The policy the run uses: ``policy`` (the role's variables), or with ``from_scale_set`` the values the scale
-    set's own rolling upgrade policy sets (``rolling_upgrade`` is rolling_upgrade_info's result) over it.
+def effective_policy(variables, scale_set=None, from_scale_set=True):
+    """The policy the run uses, field by field: a role variable the user set (not None in ``variables``), else the
+    scale set's own rolling upgrade policy (``scale_set`` is scale_set_info's ``scale_set``; only with
+    ``from_scale_set``), else Azure's default.
 
-    ``source`` says which. A pause the scale set sets must be an ISO 8601 duration like the role's own.
+    ``sources`` names where each field came from and ``source`` sums them up for the log. A pause the scale set
+    sets must be an ISO 8601 duration like the role's own.
     """
-    azure = ((rolling_upgrade or {}).get('rolling_upgrade') or {}).get('policy')
-    if not from_scale_set or not isinstance(azure, dict):
-        return dict(policy)
-    taken = dict((key, value) for key, value in azure.items() if key in _POLICY_KEYS and value is not None)
-    if 'pause_time_between_batches' in taken:
-        iso8601_seconds(taken['pause_time_between_batches'], 'the scale set policy pauseTimeBetweenBatches')
-    result = dict(policy)
-    result.update(taken)
-    result['source'] = SCALE_SET_POLICY_SOURCE
+    azure = None
+    if from_scale_set:
+        azure = ((scale_set or {}).get('upgrade_policy') or {}).get('rolling_upgrade_policy')
+    chosen = scale_set_policy.effective_policy(azure, dict((key, (variables or {}).get(key)) for key in _POLICY_KEYS))
+    if chosen['sources']['pause_time_between_batches'] == scale_set_policy.SOURCE_SCALE_SET:
+        iso8601_seconds(chosen['policy']['pause_time_between_batches'], 'the scale set policy pauseTimeBetweenBatches')
+    result = dict(chosen['policy'])
+    result['sources'] = chosen['sources']
+    used = [source for source in (scale_set_policy.SOURCE_VARIABLE, scale_set_policy.SOURCE_SCALE_SET,
+                                  scale_set_policy.SOURCE_DEFAULT) if source in chosen['sources'].values()]
+    result['source'] = ', '.join(used)
     return result
 
 
@@ -201,7 +205,7 @@ def final_message(report):
         reason += '.'
     text = 'Maintenance of %s stopped: %s' % (report.get('scale_set'), reason)
     if not report.get('batches'):
-        return text + ' Nothing was changed.'
+        return text if text.endswith('Nothing was changed.') else text + ' Nothing was changed.'
     return text + (' Maintained: %d instance(s) (%s); left to do: %s. Run the role again to continue with what '
                    'is left.' % (report['totals']['maintained'], _ids(maintained_ids(report['batches'])),
                                  _ids(report.get('remaining_instance_ids') or [])))

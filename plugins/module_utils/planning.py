@@ -21,6 +21,7 @@ import re
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import (
     instance_ids_error, instance_sort_key, resource_group_error, scale_set_name_error)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import classify_for_maintenance
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.lease import run_id_error
 
 _DURATION = re.compile(
     r'^P(?!$)(?:(?P<days>\d+(?:\.\d+)?)D)?'
@@ -63,9 +64,11 @@ def whole_number(value, name, minimum=0):
 PERCENT_VARIABLES = ('max_batch_instance_percent', 'max_unhealthy_instance_percent',
                      'max_unhealthy_upgraded_instance_percent')
 POSITIVE_VARIABLES = ('health_timeout', 'operation_timeout')
-NON_NEGATIVE_VARIABLES = ('poll_interval',)
+NON_NEGATIVE_VARIABLES = ('poll_interval', 'lease_duration', 'lease_confirm_delay')
 NAME_VARIABLES = ('resource_group', 'scale_set')
 DURATION_VARIABLES = ('pause_time_between_batches',)
+# Policy variables the user may leave unset (null): each then comes from the scale set, else Azure's default.
+OPTIONAL_POLICY_VARIABLES = PERCENT_VARIABLES + DURATION_VARIABLES
 
 
 def variable_problems(variables, prefix='safe_maintenance_'):
@@ -77,7 +80,16 @@ def variable_problems(variables, prefix='safe_maintenance_'):
     for name, value in sorted(variables.items()):
         short = name[len(prefix):] if name.startswith(prefix) else name
         try:
-            if short in PERCENT_VARIABLES:
+            if short in OPTIONAL_POLICY_VARIABLES and value is None:
+                continue  # not set: taken from the scale set's rolling upgrade policy, else Azure's default
+            if short == 'require_health_signal':
+                if str(value).strip().lower() not in ('auto', 'true', 'false', 'yes', 'no'):
+                    problems.append('%s must be auto, true or false, not %r' % (name, value))
+            elif short in ('run_id', 'break_lease'):
+                problem = run_id_error(value) if value not in (None, '') else None
+                if problem:
+                    problems.append('%s %r %s' % (name, value, problem))
+            elif short in PERCENT_VARIABLES:
                 percent(value, name)
             elif short in POSITIVE_VARIABLES:
                 whole_number(value, name, 1)

@@ -126,12 +126,14 @@ def _dedupe_health(readings):
 
 
 def maintenance_report(records, resource_group, scale_set, check_mode, started, finished, policy, plan=None,
-                       fleet=None, fleet_health=None, abort_reason=None, total=None):
+                       fleet=None, fleet_health=None, abort_reason=None, total=None, safety=None):
     """The run's report, as the fact ``safe_maintenance_report`` and the JSON and HTML files have it.
 
     ``records`` are the batch records (decisions.batch_record), ``plan`` the plan (empty when the run stopped
     before it), ``fleet`` the instances the preflight read, ``fleet_health`` the fleet readings in order,
-    ``total`` the instance count when there is no plan. Numbers and booleans stay numbers and booleans.
+    ``total`` the instance count when there is no plan, ``safety`` what the run did about the scale set itself
+    (``automatic_repairs``, ``lease``, ``health_read``, ``waited_for_instance_ids``). Numbers and booleans stay
+    numbers and booleans.
     """
     plan = plan or {}
     done = maintained_ids(records)
@@ -165,6 +167,10 @@ def maintenance_report(records, resource_group, scale_set, check_mode, started, 
         instances=instance_outcomes(fleet, plan, records, check_mode, reason is not None),
         fleet_health=_dedupe_health(fleet_health or []),
     )
+    safety = dict(safety or {})
+    report.update(automatic_repairs=safety.get('automatic_repairs'), lease=safety.get('lease'),
+                  health_read=safety.get('health_read'),
+                  waited_for_instance_ids=list(safety.get('waited_for_instance_ids') or []))
     report['message'] = final_message(report)
     return report
 

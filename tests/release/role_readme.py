@@ -41,6 +41,8 @@ def markdown(text):
 
 def default_text(value):
     """How a default reads in the table: YAML-ish scalars, JSON for lists and dicts."""
+    if value is None:
+        return 'not set'
     if isinstance(value, bool):
         return '`%s`' % str(value).lower()
     if isinstance(value, str):

@@ -25,10 +25,17 @@ def trusting(ca_bundle):
             os.environ["REQUESTS_CA_BUNDLE"] = old
 
 
+@contextlib.contextmanager
+def trusted(simulator):
+    """A started simulator whose CA the SDK trusts while the block runs."""
+    with simulator as s, trusting(s.ca_bundle):
+        yield s
+
+
 @pytest.fixture(scope="session")
 def sim():
     # time scale 0.01: one scenario minute of maintenance takes 0.6 s
-    with Simulator(scenario="basic", time_scale=0.01, seed=1) as s, trusting(s.ca_bundle):
+    with trusted(Simulator(scenario="basic", time_scale=0.01, seed=1)) as s:
         yield s
 
 

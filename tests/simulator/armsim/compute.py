@@ -76,7 +76,7 @@ def vmss_body(sim, v):
             "networkProfile": {"networkInterfaceConfigurations": [{"name": v.name + "-nic",
                                                                    "properties": {"primary": True}}]},
         },
-        "provisioningState": "Succeeded", "overprovision": False, "uniqueId": v.unique_id,
+        "provisioningState": v.provisioning_state, "overprovision": False, "uniqueId": v.unique_id,
         "platformFaultDomainCount": 1 if v.zones else 5, "timeCreated": iso(sim.state.t0 - 60 * 86400),
     }
     if v.flexible:
@@ -84,7 +84,14 @@ def vmss_body(sim, v):
         # modes"); UNVERIFIED which of the Uniform-only properties a real Flexible GET leaves out.
         props["platformFaultDomainCount"] = 1 if v.zones else 3
         del props["overprovision"]
-    if v.health_signal:
+    if v.health_kind == "probe":
+        # Uniform only: the load balancer probe the instances' health is read from
+        props["virtualMachineProfile"]["networkProfile"]["healthProbe"] = {"id": (
+            "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/loadBalancers/%s-lb/probes/http"
+            % (v.rg.sub, v.rg.name, v.name))}
+    if v.repairs is not None:
+        props["automaticRepairsPolicy"] = dict(v.repairs)
+    if v.health_kind == "extension":
         props["virtualMachineProfile"]["extensionProfile"] = {"extensions": [{
             "name": "HealthExtension", "properties": {
                 "publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
@@ -92,6 +99,10 @@ def vmss_body(sim, v):
                 "settings": {"protocol": "http", "port": 80, "requestPath": "/health"}}}]}
     body = {"id": v.id, "name": v.name, "type": VMSS_TYPE, "location": v.location,
             "sku": dict(v.sku), "properties": props}
+    if v.tags:
+        # the tags as the Tags API (tags.py) left them: a tag write is not a model change, so nothing
+        # else in this body or the VMs' latestModelApplied moves with it
+        body["tags"] = dict(v.tags)
     if v.zones:
         body["zones"] = list(v.zones)
     if v.tags:
@@ -99,7 +110,7 @@ def vmss_body(sim, v):
     return body
 
 
-def instance_view(sim, i, now, statuses_filter=None):
+def instance_view(sim, i, now, statuses_filter=None, with_health=True):
     v = i.vmss
     power, health, prov = power_and_health(i, now)
     created = i.created
@@ -137,7 +148,7 @@ def instance_view(sim, i, now, statuses_filter=None):
         if m.get("message"):
             mrs["lastOperationMessage"] = m["message"]
         view["maintenanceRedeployStatus"] = mrs
-    if v.health_signal and health:
+    if v.health_signal and health and with_health:
         lvl, disp = HEALTH_DISPLAY.get(health, ("Info", health))
         view["vmHealth"] = {"status": {"code": "HealthState/%s" % health, "level": lvl, "displayStatus": disp}}
     if i.update_domain is None:
@@ -147,7 +158,7 @@ def instance_view(sim, i, now, statuses_filter=None):
     return view
 
 
-def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None):
+def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None, with_health=True):
     v = i.vmss
     nic_id = "%s/virtualMachines/%s/networkInterfaces/%s-nic" % (v.id, i.id, v.name)
     props = {
@@ -173,12 +184,12 @@ def vm_body(sim, i, now, expand=False, select=None, statuses_filter=None):
         "timeCreated": iso(i.created),
     }
     if expand:
-        props["instanceView"] = instance_view(sim, i, now, statuses_filter)
+        props["instanceView"] = instance_view(sim, i, now, statuses_filter, with_health)
     if select is not None:
         keep = {s.split("/")[0].strip().lower() for s in select.split(",") if s.strip()}
         props = {k: val for k, val in props.items() if k.lower() in keep}
         if "instanceview" in keep and "instanceView" not in props:
-            props["instanceView"] = instance_view(sim, i, now, statuses_filter)
+            props["instanceView"] = instance_view(sim, i, now, statuses_filter, with_health)
         sub_sel = [s.strip().split("/", 1)[1] for s in select.split(",") if "/" in s]
         if sub_sel and "instanceView" in props:
             iv = props["instanceView"]
@@ -212,6 +223,9 @@ def scale_set_instance_view(sim, v, now):
                 ext[k] = ext.get(k, 0) + 1
         body["extensions"] = [{"name": "HealthExtension", "statusesSummary": [
             {"code": c, "count": n} for c, n in sorted(ext.items())]}]
+    if v.repairs is not None:
+        # UNVERIFIED: AutomaticRepairs is listed only once a repairs policy was configured on the scale set
+        body["orchestrationServices"] = [{"serviceName": "AutomaticRepairs", "serviceState": v.repairs_state}]
     return body
 
 
@@ -270,5 +284,8 @@ def vm_list(sim, req):
                                "supported: '%s'." % flt, target="$filter")
     body, err = paginate(req, insts, v.vm_page_size, keep_params=("$expand", "$select", "$filter"),
                          build=lambda i: vm_body(sim, i, now, expand=expand, select=select,
-                                                 statuses_filter=statuses_filter))
+                                                 statuses_filter=statuses_filter,
+                                                 # UNVERIFIED whether Azure's list carries vmHealth (arm-facts):
+                                                 # the vm_list_health switch serves the list without it
+                                                 with_health=v.vm_list_health))
     return err or Resp(200, body)

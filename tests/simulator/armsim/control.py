@@ -12,7 +12,7 @@ from . import virtual_machines
 from .compute import rolling_latest, vm_body
 from .faults import normalise_fault
 from .lro import power_and_health, settle
-from .state import load_scenario
+from .state import health_kind, load_scenario
 from .wire import Resp, abs_time, iso
 
 
@@ -80,6 +80,10 @@ def state_get(sim, req):
 
 def rolling_upgrade_post(sim, req):
     return set_rolling_upgrade(sim, req.body)
+
+
+def scale_set_post(sim, req):
+    return patch_scale_set(sim, req.body)
 
 
 def throttle_post(sim, req):
@@ -186,7 +190,9 @@ def state_summary(sim):
                                   "under_maintenance": i.op is not None})
                 sets.append({"name": v.name, "orchestration_mode": v.orchestration_mode, "location": v.location,
                              "zones": v.zones,
-                             "health_signal": v.health_signal,
+                             "health_signal": v.health_signal, "health_kind": v.health_kind,
+                             "repairs_state": v.repairs_state if v.repairs is not None else None,
+                             "tags": dict(v.tags), "vm_list_health": v.vm_list_health,
                              "rolling_upgrade": v.rolling["code"] if v.rolling else None,
                              "os_upgrade_history": len(v.os_history), "vm_page_size": v.vm_page_size,
                              "os_history_page_size": v.os_page_size, "instances": insts})
@@ -221,6 +227,30 @@ def set_rolling_upgrade(sim, body):
             v.rolling["start"] = keep_start
         v.rolling["last_action_time"] = time.time()
     return Resp(200, {"rolling_upgrade": rolling_latest(sim, v).body})
+
+
+def patch_scale_set(sim, body):
+    """The scale set's own settings: vm_list_health (false: the VM list leaves vmHealth out), provisioning_state,
+    repairs_state (Running, Suspended, NotRunning), tags (replaces them), health_signal."""
+    v, err = _find_scale_set(sim, body)
+    if err:
+        return err
+    with sim.lock:
+        if "vm_list_health" in body:
+            v.vm_list_health = bool(body["vm_list_health"])
+        if "provisioning_state" in body:
+            v.provisioning_state = str(body["provisioning_state"])
+        if "repairs_state" in body:
+            v.repairs_state = str(body["repairs_state"])
+            v.repairs_change = None
+        if "tags" in body:
+            v.tags = {str(k): str(val) for k, val in (body["tags"] or {}).items()}
+        if "health_signal" in body:
+            v.health_kind = health_kind(body["health_signal"])
+            v.health_signal = v.health_kind is not None
+    return Resp(200, {"scale_set": v.name, "vm_list_health": v.vm_list_health,
+                      "provisioning_state": v.provisioning_state, "repairs_state": v.repairs_state,
+                      "tags": dict(v.tags), "health_signal": v.health_kind or "none"})
 
 
 def set_throttle(sim, body):

@@ -263,6 +263,13 @@ class Simulator:
             raise ValueError(r.body)
         return r.body
 
+    def patch_scale_set(self, **body):
+        """The scale set's own settings (control.patch_scale_set), e.g. vm_list_health=False."""
+        r = control.patch_scale_set(self, body)
+        if r.status != 200:
+            raise ValueError(r.body)
+        return r.body
+
     def set_throttle(self, scale=None, enabled=None, refill_scale=None, overrides=None):
         control.set_throttle(self, {k: v for k, v in (("scale", scale), ("enabled", enabled),
                                                       ("refill_scale", refill_scale), ("overrides", overrides))

@@ -13,7 +13,11 @@ from .wire import Resp, cloud_error, iso
 
 
 def settle_scale_set(sim, vmss, now):
-    """Bring every VM of the scale set that has a running or finished operation up to `now`."""
+    """Bring every VM of the scale set that has a running or finished operation up to `now`, and its
+    orchestration services once their state change ended."""
+    if vmss.repairs_change is not None and now >= vmss.repairs_change[1]:
+        vmss.repairs_state = vmss.repairs_change[0]
+        vmss.repairs_change = None
     for i in vmss.instances.values():
         if i.op is not None or i.recover_at is not None:
             settle(sim, i, now)
@@ -140,6 +144,37 @@ def perform_maintenance(sim, req):
 def vm_perform_maintenance(sim, req):
     """POST .../{vmss}/virtualMachines/{vm}/performMaintenance."""
     return start_maintenance(sim, req, req.vmss, req.inst, req.now)
+
+
+SERVICE_NAMES = ("AutomaticRepairs", "AutomaticZoneRebalancing")
+
+
+def set_orchestration_service_state(sim, req):
+    """POST .../{vmss}/setOrchestrationServiceState {"serviceName", "action": "Suspend"|"Resume"}: long-running;
+    the service's state in the scale set's instance view changes when the operation ends."""
+    v, now, body = req.vmss, req.now, req.body
+    if not isinstance(body, dict):
+        return cloud_error(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                           "deserialized.")
+    # .NET model binding is case-insensitive for the keys and the enum values alike
+    fields = dict((k.lower(), val) for k, val in body.items())
+    name = next((n for n in SERVICE_NAMES if n.lower() == str(fields.get("servicename", "")).lower()), None)
+    action = next((a for a in ("Suspend", "Resume") if a.lower() == str(fields.get("action", "")).lower()), None)
+    if name is None:
+        return cloud_error(400, "InvalidParameter", "The value '%s' of parameter 'serviceName' is invalid."
+                           % fields.get("servicename"), target="serviceName")
+    if action is None:
+        return cloud_error(400, "InvalidParameter", "The value '%s' of parameter 'action' is invalid."
+                           % fields.get("action"), target="action")
+    if name != "AutomaticRepairs" or v.repairs is None or not v.repairs["enabled"]:
+        # UNVERIFIED code and message: Azure refuses to suspend or resume a service that is not enabled
+        return cloud_error(409, "OperationNotAllowed", "The orchestration service '%s' is not enabled on the Virtual "
+                           "Machine Scale Set '%s'." % (name, v.name))
+    end = now + max(0.0, v.lro_retry_after) * sim.time_scale
+    v.repairs_change = ("Suspended" if action == "Suspend" else "Running", end)
+    op = Operation(str(uuid.uuid4()), v.rg.sub, v.location, [], now, end, False, req.api_version)
+    sim.state.operations[op.id] = op
+    return Resp(202, None, _lro_headers(sim, req, op, v.lro_retry_after))
 
 
 def _lro_headers(sim, req, op, retry_after):

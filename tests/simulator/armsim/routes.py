@@ -21,7 +21,7 @@ The route name is what the request log, the counters and fault injection use.
 
 import re
 
-from . import aad, arm, compute, control, lro, virtual_machines
+from . import aad, arm, compute, control, lro, tags, virtual_machines
 
 
 class Route:
@@ -74,6 +74,7 @@ VM = VMS + "/{name}"
 _A = "Microsoft.Compute/virtualMachineScaleSets"
 _VA = "Microsoft.Compute/virtualMachines"
 _OP = "VirtualMachineScaleSets."
+TAGS = "/providers/Microsoft.Resources/tags/default"
 
 # First match wins; a path that matches a row of another method answers method_not_allowed (405).
 ROUTES = [
@@ -135,6 +136,16 @@ ROUTES = [
     Route("POST", VM + "/performMaintenance", "virtual_machine_perform_maintenance",
           virtual_machines.virtual_machine_perform_maintenance, scope="virtual_machine",
           action=_VA + "/performMaintenance/action", policy="vm_update"),
+    Route("POST", VMSS + "/setOrchestrationServiceState", "set_orchestration_service_state",
+          lro.set_orchestration_service_state, scope="scale_set", action=_A + "/setOrchestrationServiceState/action",
+          policy="update"),
+    # -- Microsoft.Resources tags at the scale set's scope (not a Compute request: ARM throttling only)
+    Route("GET", VMSS + TAGS, "tags_get", tags.tags_get, scope="scale_set", action="Microsoft.Resources/tags/read"),
+    Route("PUT", VMSS + TAGS, "tags_put", tags.tags_put, scope="scale_set", action="Microsoft.Resources/tags/write"),
+    Route("PATCH", VMSS + TAGS, "tags_patch", tags.tags_patch, scope="scale_set",
+          action="Microsoft.Resources/tags/write"),
+    Route("DELETE", VMSS + TAGS, "tags_delete", tags.tags_delete, scope="scale_set",
+          action="Microsoft.Resources/tags/delete"),
     # -- control API (matched against control_path(): lower case, no trailing "/")
     Route("*", "/_sim", "control", control.health, kind="control"),
     Route("*", "/_sim/health", "control", control.health, kind="control"),
@@ -150,6 +161,7 @@ ROUTES = [
     Route("GET", "/_sim/instances", "control", control.state_get, kind="control"),
     Route("GET", "/_sim/state", "control", control.state_get, kind="control"),
     Route("POST", "/_sim/rolling-upgrade", "control", control.rolling_upgrade_post, kind="control"),
+    Route("POST", "/_sim/scale-set", "control", control.scale_set_post, kind="control"),
     Route("POST", "/_sim/throttle", "control", control.throttle_post, kind="control"),
     Route("GET", "/_sim/throttle", "control", control.throttle_get, kind="control"),
     Route("POST", "/_sim/tokens", "control", control.tokens_post, kind="control"),

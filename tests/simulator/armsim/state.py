@@ -85,6 +85,15 @@ class ScaleSet:
         self.unique_id = None
         self.lro_retry_after = 1.0
         self.orchestration_mode = UNIFORM
+        # the scale set's own settings (scenario keys health_signal, automatic_repairs, provisioning_state, tags,
+        # vm_list_health)
+        self.health_kind = "extension"   # "extension" | "probe" | None
+        self.repairs = None              # {"enabled", "gracePeriod", "repairAction"} or None (never configured)
+        self.repairs_state = "NotRunning"
+        self.repairs_change = None       # (state, at): a setOrchestrationServiceState that ends at `at`
+        self.provisioning_state = "Succeeded"
+        self.tags = {}
+        self.vm_list_health = True       # False: the VM list leaves vmHealth out (the instance view keeps it)
 
     @property
     def flexible(self):
@@ -94,6 +103,18 @@ class ScaleSet:
     def id(self):
         return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (
             self.rg.sub, self.rg.name, VMSS_TYPE, self.name)
+
+
+def health_kind(value):
+    """Scenario ``health_signal``: true or "extension" (Application Health extension), "probe" (load
+    balancer health probe), false or "none"."""
+    if value in (True, "extension"):
+        return "extension"
+    if value == "probe":
+        return "probe"
+    if value in (False, None, "none"):
+        return None
+    raise ValueError("health_signal must be true, false, extension, probe or none, got %r" % (value,))
 
 
 class ResourceGroup:
@@ -205,12 +226,20 @@ class SimState:
         v = ScaleSet(rg, d["name"])
         v.location = d.get("location", rg.location)
         v.zones = [str(z) for z in (d.get("zones") or [])]
-        v.tags = dict((str(k), str(val)) for k, val in (d.get("tags") or {}).items())
-        v.health_signal = bool(d.get("health_signal", True))
+        v.health_kind = health_kind(d.get("health_signal", True))
+        v.health_signal = v.health_kind is not None
         mode = str(d.get("orchestration_mode") or UNIFORM)
         if mode.lower() not in ("uniform", "flexible"):
             raise ValueError("scale set %r: orchestration_mode must be Uniform or Flexible, not %r" % (v.name, mode))
         v.orchestration_mode = FLEXIBLE if mode.lower() == "flexible" else UNIFORM
+        rp = d.get("automatic_repairs")
+        if rp:
+            v.repairs = {"enabled": bool(rp.get("enabled", True)), "gracePeriod": rp.get("grace_period", "PT30M"),
+                         "repairAction": rp.get("repair_action", "Replace")}
+            v.repairs_state = rp.get("state", "Running" if v.repairs["enabled"] else "NotRunning")
+        v.provisioning_state = d.get("provisioning_state", "Succeeded")
+        v.tags = {str(k): str(val) for k, val in (d.get("tags") or {}).items()}
+        v.vm_list_health = bool(d.get("vm_list_health", defaults.get("vm_list_health", True)))
         if d.get("sku"):
             v.sku.update(d["sku"])
         up = d.get("upgrade_policy") or {}

@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
-    instance_view_info, os_upgrade_history_info, perform_maintenance, rolling_upgrade_info)
+    instance_view_info, maintenance_lease, orchestration_service, os_upgrade_history_info, perform_maintenance,
+    rolling_upgrade_info, scale_set_info)
 from .module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
@@ -29,6 +30,9 @@ MODULES = {
     'os_upgrade_history_info': (os_upgrade_history_info, {}),
     'instance_view_info': (instance_view_info, {}),
     'perform_maintenance': (perform_maintenance, {'instance_ids': ['0']}),
+    'scale_set_info': (scale_set_info, {}),
+    'orchestration_service': (orchestration_service, {'state': 'suspended'}),
+    'maintenance_lease': (maintenance_lease, {'action': 'acquire', 'run_id': 'run-1'}),
 }
 
 COMMON = [
@@ -80,6 +84,14 @@ SPECIFIC = {
         ({'skip_ineligible': 'perhaps'}, 'skip_ineligible'), ({'all_instances': 'yes please'}, 'all_instances'),
         ({'all_instances': True}, 'all_instances'), ({'instance_ids': None}, 'all_instances'),
         ({'instance_ids': None, 'all_instances': False}, 'all_instances'), ({'query': 'x'}, 'query')],
+    'scale_set_info': QUERY + [({'instance_view': 'maybe'}, 'instance_view')],
+    'orchestration_service': [({'state': 'paused'}, 'state'), ({'service_name': 'Repairs'}, 'service_name'),
+                              ({'wait_timeout': 0}, 'wait_timeout')],
+    'maintenance_lease': [({'action': 'steal'}, 'action'), ({'run_id': None}, 'run_id'), ({'run_id': 'a b'}, 'run_id'),
+                          ({'run_id': 'r' * 65}, 'run_id'), ({'owner': 'me;you'}, 'owner'), ({'owner': ''}, 'owner'),
+                          ({'break_lease': 'x y'}, 'break_lease'), ({'break_lease': 'x', 'action': 'release'}, 'break_lease'),
+                          ({'duration': 5}, 'duration'), ({'confirm_delay': -1}, 'confirm_delay'),
+                          ({'duration': 'long'}, 'duration')],
 }
 
 CASES = [(module, args, expect) for module in MODULES for args, expect in COMMON + SPECIFIC[module]]

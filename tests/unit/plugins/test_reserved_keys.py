@@ -98,6 +98,8 @@ BASE_ARGS = dict(subscription_id=SUB, client_id='app', secret='s3cret-value', te
 # with BASE_ARGS only: if that fails validation, its failure result is still checked.
 EXTRA_ARGS = {
     'perform_maintenance': dict(all_instances=True),
+    'orchestration_service': dict(state='suspended'),
+    'maintenance_lease': dict(action='acquire', run_id='run-1', confirm_delay=0.2),
 }
 OP_URL = RM + '/subscriptions/%s/providers/Microsoft.Compute/locations/westeurope/operations/op-1?api-version=2026-04-01' % SUB
 FAST = {'retry-after-ms': '10'}
@@ -111,6 +113,19 @@ def vm_body(instance_id, allowed):
                                           'lastOperationResultCode': 'None' if allowed else 'RetryLater'}}
     return {'instanceId': str(instance_id), 'name': 'vmss-web_%s' % instance_id, 'zones': ['1'],
             'properties': {'latestModelApplied': True, 'instanceView': view}}
+
+
+def tags_as_written(requests):
+    patches = [r for r in requests if r['method'] == 'PATCH']
+    tags = patches[-1]['body']['properties']['tags'] if patches else {}
+    return {'id': VMSS + '/providers/Microsoft.Resources/tags/default', 'properties': {'tags': tags}}
+
+
+def repairs_as_set(requests):
+    posts = [r for r in requests if r['method'] == 'POST' and r['path'].endswith('/setOrchestrationServiceState')]
+    state = 'Suspended' if posts and posts[-1]['body']['action'] == 'Suspend' else 'Running'
+    return {'virtualMachine': {'statusesSummary': []},
+            'orchestrationServices': [{'serviceName': 'AutomaticRepairs', 'serviceState': state}]}
 
 
 def working_arm():
@@ -129,7 +144,10 @@ def working_arm():
         'runningStatus': {'code': 'Completed', 'startTime': '2026-11-01T00:00:00Z'},
         'progress': {'successfulInstanceCount': 2}, 'startedBy': 'User',
         'targetImageReference': {'version': '22.04.202611010'}}}]})
-    arm.on('GET', VMSS + '/instanceView', body={'virtualMachine': {'statusesSummary': []}})
+    arm.on('GET', VMSS + '/instanceView', body=repairs_as_set)
+    arm.on('POST', VMSS + '/setOrchestrationServiceState', status=202, headers=dict(FAST, **{'Azure-AsyncOperation': OP_URL}))
+    arm.on('GET', '/providers/Microsoft.Resources/tags/default', body=tags_as_written)
+    arm.on('PATCH', '/providers/Microsoft.Resources/tags/default', body=tags_as_written)
     arm.on('GET', VMSS, body={'id': VMSS, 'name': 'vmss-web', 'location': 'westeurope', 'properties': {}})
     headers = {'Azure-AsyncOperation': OP_URL}
     headers.update(FAST)
@@ -143,7 +161,7 @@ def failing_arm():
     arm = FakeArm()
     body = {'error': {'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.Compute/virtualMachineScaleSets/"
                                                              "vmss-web' under resource group 'rg-web' was not found."}}
-    for method in ('GET', 'POST'):
+    for method in ('GET', 'POST', 'PATCH'):
         arm.on(method, '', status=404, body=body)
     return arm
 

@@ -93,6 +93,8 @@ class FakeArm(object):
             if route['method'] == request.method and url.path.lower().endswith(route['path'].lower()) and route['times'] != 0:
                 if route['times']:
                     route['times'] -= 1
+                if callable(route['body']):  # an answer made from what was sent before, e.g. a read-back
+                    return route['status'], route['headers'], route['body'](self.requests)
                 return route['status'], route['headers'], route['body']
         return 404, {}, {'error': {'code': 'NoRoute', 'message': 'fake ARM has no route for %s %s' % (request.method, url.path)}}
 

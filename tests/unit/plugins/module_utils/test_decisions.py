@@ -105,16 +105,27 @@ POLICY = dict(max_batch_instance_percent=20, max_unhealthy_instance_percent=20,
               prioritize_unhealthy_instances=False, enable_cross_zone_upgrade=False, source='role variables')
 
 
-def test_effective_policy_takes_only_what_the_scale_set_sets():
-    result = dict(rolling_upgrade=dict(policy=dict(max_batch_instance_percent=50, max_unhealthy_instance_percent=None,
-                                                   pause_time_between_batches='PT1S', max_surge=True)))
-    policy = decisions.effective_policy(POLICY, result, from_scale_set=True)
-    assert policy == dict(POLICY, max_batch_instance_percent=50, pause_time_between_batches='PT1S',
-                          source='the scale set rolling upgrade policy')
-    assert decisions.effective_policy(POLICY, result, from_scale_set=False) == POLICY
-    assert decisions.effective_policy(POLICY, dict(rolling_upgrade=None), from_scale_set=True) == POLICY
+def test_effective_policy_field_by_field_from_variables_scale_set_and_defaults():
+    unset = dict((key, None) for key in POLICY if key != 'source')
+    scale_set = dict(upgrade_policy=dict(rolling_upgrade_policy=dict(
+        max_batch_instance_percent=50, max_unhealthy_instance_percent=None, pause_time_between_batches='PT1S',
+        max_surge=True)))
+    policy = decisions.effective_policy(dict(unset, max_unhealthy_upgraded_instance_percent=30), scale_set)
+    assert policy['max_batch_instance_percent'] == 50 and policy['pause_time_between_batches'] == 'PT1S'
+    assert policy['max_unhealthy_upgraded_instance_percent'] == 30 and policy['max_unhealthy_instance_percent'] == 20
+    assert policy['sources'] == dict(max_batch_instance_percent='scale set rolling upgrade policy',
+                                     max_unhealthy_instance_percent='default',
+                                     max_unhealthy_upgraded_instance_percent='role variable',
+                                     pause_time_between_batches='scale set rolling upgrade policy',
+                                     prioritize_unhealthy_instances='default', enable_cross_zone_upgrade='default')
+    assert policy['source'] == 'role variable, scale set rolling upgrade policy, default'
+    assert 'max_surge' not in policy
+    ignored = decisions.effective_policy(unset, scale_set, from_scale_set=False)
+    assert ignored['max_batch_instance_percent'] == 20 and ignored['source'] == 'default'
+    assert decisions.effective_policy(unset, dict(upgrade_policy=dict(rolling_upgrade_policy=None)))['source'] == 'default'
     with pytest.raises(PlanningError) as err:
-        decisions.effective_policy(POLICY, dict(rolling_upgrade=dict(policy=dict(pause_time_between_batches='5m'))), True)
+        decisions.effective_policy(unset, dict(upgrade_policy=dict(rolling_upgrade_policy=dict(
+            pause_time_between_batches='5m'))))
     assert 'pauseTimeBetweenBatches' in str(err.value)
 
 
@@ -184,6 +195,9 @@ def test_final_message():
     nothing = decisions.final_message(dict(aborted=True, abort_reason='a rolling upgrade is running ', scale_set='vmss',
                                            batches=[]))
     assert nothing == 'Maintenance of vmss stopped: a rolling upgrade is running. Nothing was changed.'
+    leased = decisions.final_message(dict(aborted=True, abort_reason="leased by run 'a'. Nothing was changed.",
+                                          scale_set='vmss', batches=[]))
+    assert leased == "Maintenance of vmss stopped: leased by run 'a'. Nothing was changed.", 'said once'
     stopped = decisions.final_message(dict(
         aborted=True, abort_reason='after batch 2, too many', scale_set='vmss', remaining_instance_ids=['3', '4'],
         batches=[record(1, ['0', '5']), record(2, ['1', '2'], ['1'])], totals=dict(maintained=4)))

@@ -260,3 +260,34 @@ def test_secret_never_in_failure_output(run):
     result, _arm = run(rolling_upgrade_info, args(), arm=arm)
     assert result['failed'] is True
     assert 's3cret-value' not in json.dumps(result)
+
+
+# -- instance_view_info: health from the instance view ---------------------------------------------------
+
+def list_without_health():
+    arm = uniform(FakeArm().on('GET', '/virtualMachines', body={'value': [vm(0), vm(1), vm(2)]}))
+    for iid, health in ((0, 'healthy'), (1, 'unhealthy'), (2, 'healthy')):
+        arm.on('GET', '/virtualMachines/%d/instanceView' % iid, body={'vmHealth': {'status': {'code': 'HealthState/%s' % health}}})
+    return arm
+
+
+def test_health_fallback_reads_each_instance_view_when_the_list_has_no_health(run):
+    result, arm = run(instance_view_info, args(health_fallback=True), arm=list_without_health())
+    assert [i['health_state'] for i in result['instances']] == ['healthy', 'unhealthy', 'healthy']
+    assert result['health_read'] == {'source': 'instance_view', 'extra_requests': 3}
+    views = sorted(r['path'] for r in arm.requests if r['path'].endswith('/instanceView'))
+    assert views == [VMSS + '/virtualMachines/%d/instanceView' % i for i in range(3)]
+    assert len(arm.requests) == 2 + 3, 'the scale set (its mode), one list page, one instance view each'
+
+
+def test_without_the_fallback_health_stays_unknown_and_nothing_more_is_read(run):
+    result, arm = run(instance_view_info, args(), arm=list_without_health())
+    assert [i['health_state'] for i in result['instances']] == [None, None, None]
+    assert result['health_read'] == {'source': 'vm_read', 'extra_requests': 0}
+    assert len(arm.requests) == 2
+
+
+def test_a_list_with_health_needs_no_fallback(run):
+    arm = uniform(FakeArm().on('GET', '/virtualMachines', body={'value': [vm(0, health='healthy'), vm(1)]}))
+    result, arm = run(instance_view_info, args(health_fallback=True), arm=arm)
+    assert result['health_read']['source'] == 'vm_read' and len(arm.requests) == 2
