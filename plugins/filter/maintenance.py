@@ -2,7 +2,7 @@
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py, decisions.py,
-scale_set_policy.py, lease.py and read_cost.py."""
+scale_set_policy.py, lease.py, windows.py and read_cost.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import (
-    decisions, lease, planning, read_cost, scale_set_policy)
+    decisions, lease, planning, read_cost, scale_set_policy, windows)
 
 
 def _checked(function):
@@ -25,12 +25,19 @@ def _checked(function):
 
 
 def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
-                     enable_cross_zone_upgrade=False, require_health_signal=False):
+                     enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False):
     return planning.plan_batches(instances, instance_ids=instance_ids or None,
                                  max_batch_instance_percent=max_batch_instance_percent,
                                  prioritize_unhealthy_instances=prioritize_unhealthy_instances,
                                  enable_cross_zone_upgrade=enable_cross_zone_upgrade,
-                                 require_health_signal=require_health_signal)
+                                 require_health_signal=require_health_signal,
+                                 one_update_domain_per_batch=bool(one_update_domain_per_batch))
+
+
+def maintenance_schedule(plan, instances, start, expected_batch_minutes=windows.DEFAULT_BATCH_MINUTES,
+                         pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
+    return windows.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
+                                  update_domain_pause, not_after, run_start)
 
 
 def unhealthy_instance_ids(instances, require_health_signal=False):
@@ -43,7 +50,7 @@ def iso8601_seconds(duration, name='duration'):
 
 def role_variable_problems(variables):
     """Sentences naming each invalid safe_maintenance_ variable; empty when all are valid."""
-    return planning.variable_problems(variables)
+    return sorted(planning.variable_problems(variables) + windows.variable_problems(variables))
 
 
 def health_poll_interval(batch_instances, fleet_size, minimum=5):
@@ -75,4 +82,6 @@ class FilterModule(object):
             'repairs_decision': scale_set_policy.repairs_to_suspend,
             'in_flight_instance_ids': scale_set_policy.operations_in_progress,
             'lease_settings': lease.lease_settings,
+            'maintenance_schedule': _checked(maintenance_schedule),
+            'window_stop': _checked(windows.window_stop_message),
         }

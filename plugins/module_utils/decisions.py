@@ -15,6 +15,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils import scal
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
     PERCENT_VARIABLES, is_unhealthy, iso8601_seconds, unhealthy_ids)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import proof
 
 # What a batch record's outcome says, in the words the report has always used.
 HEALTHY = 'healthy'
@@ -139,10 +140,13 @@ def batch_record(batch, started, finished, operation, health=None, fleet=None, r
     (instance_view_info's result; ignored when the operation failed), ``fleet`` the fleet's health reading the
     batch started on (fleet_health). The keys of earlier versions stay; ``maintained_instance_ids`` (the ids
     the request named), ``update_domains``, ``fleet_instances``, ``fleet_unhealthy_before`` and
-    ``fleet_unhealthy_after`` were added.
+    ``fleet_unhealthy_after`` were added, then the plan's ``deadline``, ``estimated_start`` and ``estimated_end``
+    and Azure's word on each instance (``instance_outcomes``, ``failed_maintenance``).
     """
     record = dict(number=batch['number'], zone=batch.get('zone'), instance_ids=list(batch['instance_ids']),
                   update_domains=list(batch.get('update_domains') or []), started=started, finished=finished)
+    # the plan's estimate beside the actual times (windows.scheduled_plan)
+    record.update((key, batch[key]) for key in ('deadline', 'estimated_start', 'estimated_end') if key in batch)
     if fleet is not None:
         record.update(fleet_instances=fleet['instances'], fleet_unhealthy_before=list(fleet['unhealthy_ids']))
     if operation.get('failed'):
@@ -158,6 +162,9 @@ def batch_record(batch, started, finished, operation, health=None, fleet=None, r
         return record
     stuck = unhealthy_ids(instances, require_health_signal)
     record.update(unhealthy_after=stuck, outcome=HEALTHY if not stuck else UNHEALTHY)
+    # What Azure reports about each instance's maintenance, from the read that ended the wait: instance_outcomes,
+    # and failed_maintenance (RetryLater, MaintenanceAborted), which counts against the upgraded budget.
+    record.update(proof(instances, stuck))
     if fleet is not None:
         # The batch's instances as just read, the others as the fleet read before the batch found them.
         others = set(fleet['unhealthy_ids']) - set(record['instance_ids'])
@@ -174,6 +181,11 @@ def unhealthy_after_ids(records):
     return [i for record in records for i in record.get('unhealthy_after') or []]
 
 
+def failed_maintenance(records):
+    """The instance outcomes Azure reported as failed (RetryLater, MaintenanceAborted), over all batch records."""
+    return [o for record in records for o in record.get('instance_outcomes') or [] if o['outcome'] == 'failed']
+
+
 def after_batch_refusal(records, max_unhealthy_upgraded_instance_percent, health_timeout):
     """Stop after the last batch of ``records`` when its maintenance failed, its health could not be read, or
     more than ``max_unhealthy_upgraded_instance_percent`` of all instances maintained so far stayed unhealthy
@@ -187,19 +199,34 @@ def after_batch_refusal(records, max_unhealthy_upgraded_instance_percent, health
     if last['outcome'] == HEALTH_UNKNOWN:
         return '%s was maintained but its health could not be read: %s' % (named, last.get('error') or 'unknown error')
     limit = int(max_unhealthy_upgraded_instance_percent)
-    stuck, done = unhealthy_after_ids(records), maintained_ids(records)
-    if within_budget(len(stuck), len(done), limit):
+    failures = failed_maintenance(records)
+    stuck = set(unhealthy_after_ids(records))
+    counted, done = stuck | set(o['instance_id'] for o in failures), maintained_ids(records)
+    if within_budget(len(counted), len(done), limit):
         return ''
-    return ('after batch %s, %d of %d maintained instances are still unhealthy (%s) after %s s, more than '
-            'max_unhealthy_upgraded_instance_percent %d%%.' % (
-                last['number'], len(stuck), len(done), _ids(sorted(stuck, key=instance_sort_key)), health_timeout,
-                limit))
+    if not failures:
+        return ('after batch %s, %d of %d maintained instances are still unhealthy (%s) after %s s, more than '
+                'max_unhealthy_upgraded_instance_percent %d%%.' % (
+                    last['number'], len(stuck), len(done), _ids(sorted(stuck, key=instance_sort_key)), health_timeout,
+                    limit))
+    return ('after batch %s, %d of %d maintained instances are still unhealthy after %s s or failed by Azure\'s report '
+            '(%s), more than max_unhealthy_upgraded_instance_percent %d%%: %s.' % (
+                last['number'], len(counted), len(done), health_timeout, _ids(sorted(counted, key=instance_sort_key)),
+                limit, '; '.join('%s: %s' % (o['instance_id'], o['reason'].rstrip('.')) for o in failures)))
 
 
 def final_message(report):
-    """The message a stopped run fails with: why, what was maintained, what is left; ``''`` when it did not stop."""
+    """The message a failed run fails with; ``''`` when it did not fail. A stopped run says why, what was maintained
+    and what is left; a run that did all it could but fails (its run window ended with
+    safe_maintenance_fail_at_window_end, or maintained instances are not proven maintained and healthy) says that."""
     if not report.get('aborted'):
-        return ''
+        if not report.get('failed'):
+            return ''
+        window, verdict = report.get('run_window') or {}, report.get('verdict') or {}
+        parts = [window['message']] if window.get('stopped') and window.get('message') else []
+        if verdict.get('failed'):
+            parts.append(verdict['message'])
+        return 'Maintenance of %s failed: %s' % (report.get('scale_set'), ' '.join(parts))
     reason = (report.get('abort_reason') or 'the run stopped').strip()
     if reason[-1:] not in '.!?':
         reason += '.'

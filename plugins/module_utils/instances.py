@@ -127,3 +127,14 @@ def classify_for_maintenance(entries, requested_ids=None, now=None):
         else:
             plan['skipped'].append(dict(instance_id=instance_id, reason=reason))
     return plan
+
+
+def deadline(entry):
+    """The instance's self-service deadline (its ``preMaintenanceWindowEndTime``) as a datetime, or None."""
+    return _parse_time((entry.get('maintenance') or {}).get('pre_maintenance_window_end_time'))
+
+
+def deadline_sort_key(entry):
+    """Earliest self-service deadline first; instances without one after every instance with one."""
+    when = deadline(entry)
+    return (0, when.timestamp()) if when is not None else (1, 0.0)

@@ -20,7 +20,8 @@ import re
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import (
     instance_ids_error, instance_sort_key, resource_group_error, scale_set_name_error)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import classify_for_maintenance
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import (
+    classify_for_maintenance, deadline_sort_key)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.lease import run_id_error
 
 _DURATION = re.compile(
@@ -140,19 +141,50 @@ def _ordering_key(prioritize_unhealthy, unhealthy):
         first = 0 if (prioritize_unhealthy and instance['instance_id'] in unhealthy) else 1
         ud = instance.get('platform_update_domain')
         fd = instance.get('platform_fault_domain')
-        return (first, ud if ud is not None else 1 << 30, fd if fd is not None else 1 << 30,
-                instance_sort_key(instance['instance_id']))
+        return (first, deadline_sort_key(instance), ud if ud is not None else 1 << 30,
+                fd if fd is not None else 1 << 30, instance_sort_key(instance['instance_id']))
     return key
 
 
+def _deadline_first(batches, groups, by_id, prioritize_unhealthy, unhealthy):
+    """The batches of all groups merged so that the one serving the earliest deadline goes next (unhealthy
+    first when asked; ties in group order). A group's own batches keep their order, so a zone's or update
+    domain's instances still go in the order its key gave them."""
+    queues = [[b for b, g in zip(batches, groups) if g == group] for group in _unique(groups)]
+
+    def head(position):
+        batch = queues[position][0]
+        first = 0 if prioritize_unhealthy and any(i in unhealthy for i in batch['instance_ids']) else 1
+        return (first, min(deadline_sort_key(by_id[i]) for i in batch['instance_ids']), position)
+
+    ordered = []
+    while any(queues):
+        ordered.append(queues[min((p for p in range(len(queues)) if queues[p]), key=head)].pop(0))
+    for number, batch in enumerate(ordered, 1):
+        batch['number'] = number
+    return ordered
+
+
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
 def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
-                 enable_cross_zone_upgrade=False, require_health_signal=False, now=None):
+                 enable_cross_zone_upgrade=False, require_health_signal=False, now=None,
+                 one_update_domain_per_batch=False):
     """The maintenance plan for a fleet (entries as instance_view_info returns them).
 
     Returns ``total``, ``batch_size``, ``eligible``, ``already_maintained``, ``skipped`` ({instance_id,
     reason}), ``unknown`` and ``batches`` (each {number, zone, instance_ids, update_domains}). A batch never
-    spans two zones unless enable_cross_zone_upgrade; within a zone, instances go in update-domain order
-    (then fault domain, then id), unhealthy ones first when prioritize_unhealthy_instances.
+    spans two zones unless enable_cross_zone_upgrade, nor two update domains with one_update_domain_per_batch.
+    Work goes deadline first: within a zone (or update domain), instances go by their self-service deadline
+    (preMaintenanceWindowEndTime), then update domain, fault domain and id; the zones' batches are merged so
+    that the batch serving the earliest deadline goes next. Unhealthy ones go first when
+    prioritize_unhealthy_instances.
     """
     total = len(instances)
     size = batch_size(total, max_batch_instance_percent)
@@ -163,14 +195,18 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
     for instance in instances:
         if instance['instance_id'] in eligible:
             zone = None if enable_cross_zone_upgrade else instance.get('zone')
-            by_zone.setdefault(zone, []).append(instance)
+            ud = instance.get('platform_update_domain') if one_update_domain_per_batch else None
+            by_zone.setdefault((zone, ud), []).append(instance)
     key = _ordering_key(bool(prioritize_unhealthy_instances), unhealthy)
-    # Zones in name order; with unhealthy-first, a zone holding unhealthy instances goes first.
-    zone_order = sorted(by_zone, key=lambda z: (0 if prioritize_unhealthy_instances and any(
-        i['instance_id'] in unhealthy for i in by_zone[z]) else 1, '' if z is None else str(z)))
-    batches = []
-    for zone in zone_order:
-        members = sorted(by_zone[zone], key=key)
+    # Groups (zones, or zone and update domain) in name order; with unhealthy-first, a group holding unhealthy
+    # instances goes first. This order breaks ties between equal deadlines.
+    zone_order = sorted(by_zone, key=lambda g: (0 if prioritize_unhealthy_instances and any(
+        i['instance_id'] in unhealthy for i in by_zone[g]) else 1, '' if g[0] is None else str(g[0]),
+        -1 if g[1] is None else g[1]))
+    batches, groups = [], []
+    for group in zone_order:
+        zone = group[0]
+        members = sorted(by_zone[group], key=key)
         for start in range(0, len(members), size):
             chunk = members[start:start + size]
             batches.append(dict(
@@ -180,6 +216,9 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
                 update_domains=sorted(set(i.get('platform_update_domain') for i in chunk
                                           if i.get('platform_update_domain') is not None)),
             ))
+            groups.append(group)
+    batches = _deadline_first(batches, groups, dict((i['instance_id'], i) for i in instances),
+                              bool(prioritize_unhealthy_instances), unhealthy)
     return dict(total=total, batch_size=size, eligible=sorting['eligible'],
                 already_maintained=sorting['already_maintained'], skipped=sorting['skipped'],
                 unknown=sorting['unknown'], batches=batches)

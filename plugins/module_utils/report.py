@@ -18,6 +18,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments i
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.decisions import (
     FAILED, HEALTH_UNKNOWN, HEALTHY, final_message, maintained_ids, unhealthy_after_ids)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import annotate_instances, window_report
 
 LINE_WIDTH = 70
 
@@ -126,14 +127,17 @@ def _dedupe_health(readings):
 
 
 def maintenance_report(records, resource_group, scale_set, check_mode, started, finished, policy, plan=None,
-                       fleet=None, fleet_health=None, abort_reason=None, total=None, safety=None):
+                       fleet=None, fleet_health=None, abort_reason=None, total=None, safety=None, window_stop=None,
+                       fail_at_window_end=False, fail_on_unhealthy_after=True):
     """The run's report, as the fact ``safe_maintenance_report`` and the JSON and HTML files have it.
 
     ``records`` are the batch records (decisions.batch_record), ``plan`` the plan (empty when the run stopped
     before it), ``fleet`` the instances the preflight read, ``fleet_health`` the fleet readings in order,
     ``total`` the instance count when there is no plan, ``safety`` what the run did about the scale set itself
-    (``automatic_repairs``, ``lease``, ``health_read``, ``waited_for_instance_ids``). Numbers and booleans stay
-    numbers and booleans.
+    (``automatic_repairs``, ``lease``, ``health_read``, ``waited_for_instance_ids``), ``window_stop`` why the run
+    window stopped the run (or empty). Numbers and booleans stay numbers and booleans. ``failed`` says whether the
+    run fails: it stopped (``aborted``), or its run window ended with ``fail_at_window_end``, or with
+    ``fail_on_unhealthy_after`` not every instance it maintained is proven maintained and healthy (``verdict``).
     """
     plan = plan or {}
     done = maintained_ids(records)
@@ -164,13 +168,18 @@ def maintenance_report(records, resource_group, scale_set, check_mode, started, 
         ),
         aborted=reason is not None,
         abort_reason=reason,
-        instances=instance_outcomes(fleet, plan, records, check_mode, reason is not None),
         fleet_health=_dedupe_health(fleet_health or []),
     )
     safety = dict(safety or {})
     report.update(automatic_repairs=safety.get('automatic_repairs'), lease=safety.get('lease'),
                   health_read=safety.get('health_read'),
                   waited_for_instance_ids=list(safety.get('waited_for_instance_ids') or []))
+    windows = window_report(plan, records, (window_stop or '').strip(), fail_at_window_end, fail_on_unhealthy_after,
+                            aborted=reason is not None or bool(check_mode))
+    report.update(windows)
+    report['failed'] = reason is not None or windows['failed']
+    report['instances'] = annotate_instances(instance_outcomes(fleet, plan, records, check_mode, reason is not None),
+                                             fleet, records, windows['left_for_next_window'])
     report['message'] = final_message(report)
     return report
 
@@ -191,13 +200,34 @@ def plan_lines(plan, policy, resource_group, scale_set, check_mode=False):
         'Limits - %s%% of all unhealthy before a batch, %s%% of maintained after it' % (
             policy['max_unhealthy_instance_percent'], policy['max_unhealthy_upgraded_instance_percent']),
     ]
-    if plan['batches']:
+    timed = any('estimated_end' in b for b in plan['batches'])
+    if plan['batches'] and timed:
+        # the plan against the clock (windows.scheduled_plan): the earliest deadline each batch serves, its
+        # estimated end, and a * for a batch outside the run window
+        lines += _table(['batch', 'zone', 'update domains', 'deadline', 'ends', 'instances'], [
+            [b['number'], b['zone'] if b.get('zone') is not None else '-',
+             ', '.join(str(u) for u in b.get('update_domains') or []) or '-', _day_clock(b.get('deadline')),
+             _day_clock(b.get('estimated_end')) + ('' if b.get('in_run_window', True) else ' *'), list(b['instance_ids'])]
+            for b in plan['batches']])
+    elif plan['batches']:
         lines += _table(['batch', 'zone', 'update domains', 'instances'], [
             [b['number'], b['zone'] if b.get('zone') is not None else '-',
              ', '.join(str(u) for u in b.get('update_domains') or []) or '-', list(b['instance_ids'])]
             for b in plan['batches']])
     else:
         lines.append('Plan - nothing to maintain')
+    if timed:
+        lines.append('Estimate - %s min per batch, pause %s s, last batch ends %s' % (
+            plan.get('expected_batch_minutes'), plan.get('pause_seconds'), _day_clock(plan.get('estimated_end'))))
+    if plan.get('run_window_end'):
+        outside = [str(b['number']) for b in plan['batches'] if not b.get('in_run_window', True)]
+        lines.append('Run window - ends %s UTC, %s' % (
+            _day_clock(plan['run_window_end']),
+            ('left for the next - batches %s' % _ids(outside, 20)) if outside else 'every batch fits'))
+    for warning in plan.get('deadline_warnings') or []:
+        lines.append('Deadline missed - %s (%s), batch %s ends about %s' % (
+            warning['instance_id'], _day_clock(warning['deadline']), warning['batch'],
+            _day_clock(warning['estimated_end'])))
     for skip in plan['skipped']:
         lines.append('Skipped %s - %s' % (skip['instance_id'], skip['reason']))
     if plan['already_maintained']:
@@ -231,6 +261,11 @@ def _clock(value):
     return parsed.strftime('%H:%M:%S') if parsed else '-'
 
 
+def _day_clock(value):
+    parsed = _parse_time(value)
+    return parsed.strftime('%m-%d %H:%M') if parsed else '-'
+
+
 def report_lines(report, files=None):
     """The closing summary: how the run ended, a table of the batches, the totals, what is left, the files."""
     totals = report['totals']
@@ -240,8 +275,8 @@ def report_lines(report, files=None):
             totals['batches_planned'], totals['eligible'])]
     else:
         lines = ['Run %s - %d of %d eligible maintained, %d of %d batches healthy, %s min' % (
-            'stopped' if report['aborted'] else 'finished', totals['maintained'], totals['eligible'],
-            totals['batches_done'], totals['batches_planned'], '?' if minutes is None else minutes)]
+            'stopped' if report['aborted'] else 'failed' if report.get('failed') else 'finished', totals['maintained'],
+            totals['eligible'], totals['batches_done'], totals['batches_planned'], '?' if minutes is None else minutes)]
     if report['batches']:
         lines += _table(['batch', 'zone', 'started', 'minutes', 'outcome', 'fleet unhealthy', 'instances'], [
             [r['number'], r['zone'] if r.get('zone') is not None else '-', _clock(r.get('started')),
@@ -253,8 +288,14 @@ def report_lines(report, files=None):
     if not report['check_mode']:
         lines.append('Left to do - %s' % (_ids(report['remaining_instance_ids'], LINE_WIDTH - 14)
                                           if report['remaining_instance_ids'] else 'nothing'))
+    if report.get('left_for_next_window'):
+        lines.append('Left for the next window - %s' % _ids(report['left_for_next_window'], LINE_WIDTH - 26))
     if report['aborted']:
         lines.append('Stopped because %s' % report['abort_reason'])
+    elif report.get('failed'):
+        lines.append('Failed - %s' % report['message'])
+    for warning in report.get('warnings') or []:
+        lines.append('Warning - %s' % warning)
     for path in [f for f in files or [] if f]:
         lines.append('Report written to %s' % path)
     return lines
@@ -279,7 +320,8 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     step line of the fleet's unhealthy count, both against the run's time.
 
     Returns ``width``, ``height``, ``ticks`` (x, label), ``lanes`` (y, label, bar x/width, outcome, title, the
-    instance ids and where they go),
+    instance ids and where they go, the batch's ``deadline`` and its ``deadline_x`` when it falls within the run,
+    ``deadline_missed``), ``window_end``/``window_end_x`` (the end of the run window),
     ``chart_top``/``chart_bottom``, ``levels`` (y, label) and ``points`` (the polyline, ``"x,y x,y ..."``)
     with ``dots`` (x, y, title) at each reading.
     """
@@ -302,7 +344,14 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
         ids = _ids(record['instance_ids'], 40)
         # The ids after the bar, or before it when the bar ends too close to the right edge.
         after = bar_x + bar_width + 8 + 7 * len(ids) <= width - right
+        # the batch's deadline against the run's time: a mark on its lane when it falls within the run, else
+        # written at the lane's end (deadlines are mostly hours or days after a run)
+        deadline_at = _seconds_between(start, record.get('deadline'))
         lanes.append(dict(
+            deadline=_day_clock(record['deadline']) if record.get('deadline') else None,
+            deadline_x=x_of(deadline_at) if deadline_at is not None and 0 <= deadline_at <= span else None,
+            deadline_missed=bool(record.get('deadline') and _parse_time(record.get('finished'))
+                                 and _parse_time(record['finished']) > _parse_time(record['deadline'])),
             y=top + index * lane, label='batch %s' % record['number'], x=bar_x, width=bar_width,
             outcome=record['outcome'], css=record['outcome'].split(' ')[0], ids=ids,
             ids_x=round(bar_x + bar_width + 6, 1) if after else round(bar_x - 6, 1), ids_anchor='start' if after else 'end',
@@ -337,7 +386,10 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
                   (start + datetime.timedelta(seconds=s)).strftime('%H:%M'))
              for s in range(0, int(span) + 1, step)]
     levels = list(range(peak + 1)) if peak <= 5 else [0, peak // 2, peak]
-    return dict(width=width, height=chart_bottom + 34, left=left, right=width - right, top=top, ticks=ticks,
+    window_end = (report.get('run_window') or {}).get('not_after')
+    window_at = _seconds_between(start, window_end)
+    return dict(window_end_x=x_of(window_at) if window_at is not None and 0 <= window_at <= span else None,
+                window_end=_day_clock(window_end), width=width, height=chart_bottom + 34, left=left, right=width - right, top=top, ticks=ticks,
                 lanes=lanes, chart_top=chart_top, chart_bottom=chart_bottom, fleet_size=fleet_size,
                 levels=[dict(y=y_of(level), label=str(level)) for level in levels],
                 points=' '.join(points), dots=dots, span_seconds=span)

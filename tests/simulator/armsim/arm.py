@@ -16,7 +16,6 @@ A new resource kind is one resolver function and one entry in SCOPES. A route ma
 """
 
 import re
-import time
 from urllib.parse import quote
 
 from . import aad, throttling
@@ -55,8 +54,8 @@ def arm_request(sim, req, route):
     if route.uniform_only and req.vmss.flexible:
         from .virtual_machines import refusal
         return refusal(req, route.uniform_only)
-    req.now = time.time()
     with sim.lock:
+        req.now = sim.now()
         settle_scale_set(sim, req.vmss, req.now)
         return route.handler(sim, req)
 

@@ -7,7 +7,7 @@ import copy
 import re
 
 from .arm import paginate
-from .lro import power_and_health
+from .lro import power_and_health, redeploy_status
 from .wire import ROLLING_TYPE, VM_TYPE, VMSS_TYPE, Resp, cloud_error, iso, stable_uuid
 
 HEALTH_DISPLAY = {
@@ -137,16 +137,8 @@ def instance_view(sim, i, now, statuses_filter=None, with_health=True):
                    "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
                                  "displayStatus": "Provisioning succeeded", "time": iso(created)}]}],
     }
-    if i.maint is not None:
-        m = i.maint
-        mrs = {"isCustomerInitiatedMaintenanceAllowed": bool(m["allowed"]),
-               "preMaintenanceWindowStartTime": iso(m["pre_start"]),
-               "preMaintenanceWindowEndTime": iso(m["pre_end"]),
-               "maintenanceWindowStartTime": iso(m["start"]),
-               "maintenanceWindowEndTime": iso(m["end"]),
-               "lastOperationResultCode": m["result"] or "None"}
-        if m.get("message"):
-            mrs["lastOperationMessage"] = m["message"]
+    mrs = redeploy_status(i, now)
+    if mrs is not None:
         view["maintenanceRedeployStatus"] = mrs
     if v.health_signal and health and with_health:
         lvl, disp = HEALTH_DISPLAY.get(health, ("Info", health))

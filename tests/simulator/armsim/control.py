@@ -11,9 +11,9 @@ import yaml
 from . import virtual_machines
 from .compute import rolling_latest, vm_body
 from .faults import normalise_fault
-from .lro import power_and_health, settle
-from .state import health_kind, load_scenario
-from .wire import Resp, abs_time, iso
+from .lro import power_and_health, redeploy_status, reschedule_after_start, settle
+from .state import WINDOW_KEYS, health_kind, load_scenario, new_maintenance
+from .wire import Resp, abs_time, duration, iso
 
 
 def health(sim, req):
@@ -99,8 +99,8 @@ def tokens_post(sim, req):
 
 
 def operations_get(sim, req):
-    now = time.time()
     with sim.lock:
+        now = sim.now()
         ops = [{"name": o.id, "instances": [i.id for i in o.instances], "start": iso(o.start),
                 "end": iso(o.end), "done": now >= o.end, "fails": o.fails}
                for o in sim.state.operations.values()]
@@ -122,60 +122,103 @@ def _find_scale_set(sim, body):
     return v, None
 
 
+MAINTENANCE_KEYS = {"isCustomerInitiatedMaintenanceAllowed": "allowed", "eligible": "allowed", "allowed": "allowed",
+                    "lastOperationResultCode": "result", "last_result": "result",
+                    "lastOperationMessage": "message", "last_message": "message",
+                    "preMaintenanceWindowStartTime": "pre_start", "pre_start": "pre_start",
+                    "preMaintenanceWindowEndTime": "pre_end", "pre_end": "pre_end",
+                    "maintenanceWindowStartTime": "start", "start": "start",
+                    "maintenanceWindowEndTime": "end", "end": "end",
+                    "outcome": "outcome", "outcome_message": "outcome_message"}
+
+
 def patch_instances(sim, body):
+    """Change VMs: health, power, eligibility, their maintenance (windows relative to the simulated
+    clock's now), the outcome of their next maintenance. Starting a deallocated VM again can schedule
+    its maintenance again (lro.reschedule_after_start)."""
     v, err = _find_scale_set(sim, body)
     if err:
         return err
     ids = body.get("instance_ids")
     if ids is None:
         ids = [body.get("instance_id")]
-    now = time.time()
     out = []
     with sim.lock:
+        now = sim.now()
         for iid in ids:
             i = sim.state.find_instance(v, iid)
             if i is None:
                 return Resp(404, {"error": "instance %s not found" % iid})
             settle(sim, i, now)
-            ov = dict(body)
-            if "health" in ov:
-                i.recover_at = None
-            sim.state.apply_overrides(i, ov)
+            was_deallocated = i.power == "deallocated"
             if "maintenance" in body:
                 m = body["maintenance"]
                 if m is None:
                     i.maint = None
+                    i.wave = None
                 else:
                     if i.maint is None:
-                        t0 = time.time()
-                        i.maint = {"allowed": True, "pre_start": t0 - 86400, "pre_end": t0 + 13 * 86400,
-                                   "start": t0 + 14 * 86400, "end": t0 + 21 * 86400, "result": "None",
-                                   "message": None}
-                    keymap = {"isCustomerInitiatedMaintenanceAllowed": "allowed", "eligible": "allowed",
-                              "allowed": "allowed", "lastOperationResultCode": "result", "last_result": "result",
-                              "lastOperationMessage": "message", "last_message": "message",
-                              "preMaintenanceWindowStartTime": "pre_start", "pre_start": "pre_start",
-                              "preMaintenanceWindowEndTime": "pre_end", "pre_end": "pre_end",
-                              "maintenanceWindowStartTime": "start", "start": "start",
-                              "maintenanceWindowEndTime": "end", "end": "end"}
+                        i.maint = new_maintenance(True, now - 86400, now + 13 * 86400, now + 14 * 86400,
+                                                  now + 21 * 86400)
                     for k, val in m.items():
-                        if k in keymap:
-                            key = keymap[k]
-                            if key in ("pre_start", "pre_end", "start", "end"):
-                                val = abs_time(val, time.time())
+                        if k in MAINTENANCE_KEYS:
+                            key = MAINTENANCE_KEYS[k]
+                            if key in WINDOW_KEYS:
+                                val = abs_time(val, now)
                             i.maint[key] = val
+                    i.wave = {k: i.maint[k] for k in WINDOW_KEYS}
+            ov = dict(body)
+            if "health" in ov:
+                i.recover_at = None
+            try:
+                sim.state.apply_overrides(i, ov)
+            except ValueError as exc:
+                return Resp(400, {"error": str(exc)})
             if "eligible" in body and i.maint is not None:
                 i.maint["allowed"] = bool(body["eligible"])
+            if was_deallocated and i.power == "running":
+                reschedule_after_start(i, now)
             out.append((virtual_machines.vm_body if v.flexible else vm_body)(sim, i, now, expand=True))
     return Resp(200, {"instances": out})
+
+
+def clock_get(sim, req):
+    return Resp(200, _clock_body(sim))
+
+
+def clock_post(sim, req):
+    return set_clock(sim, req.body)
+
+
+def set_clock(sim, body):
+    """{"advance": "2h" | seconds} or {"to": "+2h" (from now) | ISO 8601}: move the simulated clock
+    forward. Running maintenance, recoveries and windows follow on the next read."""
+    with sim.lock:
+        clock = sim.state.clock
+        try:
+            if body.get("advance") is not None:
+                clock.advance(duration(body["advance"]))
+            elif body.get("to") is not None:
+                target = abs_time(body["to"], clock.now())
+                if target < clock.now():
+                    raise ValueError("the simulated clock only moves forward (to %r)" % body["to"])
+                clock.move_to(target)
+        except (TypeError, ValueError) as exc:
+            return Resp(400, {"error": str(exc)})
+        return Resp(200, _clock_body(sim))
+
+
+def _clock_body(sim):
+    clock = sim.state.clock
+    return {"now": iso(clock.now()), "offset_seconds": round(clock.offset, 3), "started": iso(sim.state.t0)}
 
 
 def state_summary(sim):
     """Scale sets with their VMs' zone, power, health, wave and eligibility, settled to now."""
     st = sim.state
-    now = time.time()
     rgs = []
     with sim.lock:
+        now = sim.now()
         for (sub, _unused), rg in st.resource_groups.items():
             sets = []
             for v in rg.scale_sets.values():
@@ -183,10 +226,13 @@ def state_summary(sim):
                 for i in v.instances.values():
                     settle(sim, i, now)
                     power, health, _unused = power_and_health(i, now)
-                    insts.append({"instance_id": i.id, "zone": i.zone, "power_state": power, "health": health,
-                                  "in_wave": i.maint is not None,
-                                  "eligible": bool(i.maint and i.maint["allowed"]),
-                                  "last_result": i.maint["result"] if i.maint else None,
+                    mrs = redeploy_status(i, now)
+                    insts.append({"instance_id": i.id, "zone": i.zone, "update_domain": i.update_domain,
+                                  "power_state": power, "health": health, "in_wave": mrs is not None,
+                                  "eligible": bool(mrs and mrs["isCustomerInitiatedMaintenanceAllowed"]),
+                                  "last_result": mrs["lastOperationResultCode"] if mrs else None,
+                                  "self_service_window": [mrs.get("preMaintenanceWindowStartTime"),
+                                                          mrs.get("preMaintenanceWindowEndTime")] if mrs else None,
                                   "under_maintenance": i.op is not None})
                 sets.append({"name": v.name, "orchestration_mode": v.orchestration_mode, "location": v.location,
                              "zones": v.zones,
@@ -197,7 +243,7 @@ def state_summary(sim):
                              "os_upgrade_history": len(v.os_history), "vm_page_size": v.vm_page_size,
                              "os_history_page_size": v.os_page_size, "instances": insts})
             rgs.append({"subscription": rg.sub, "name": rg.name, "location": rg.location, "scale_sets": sets})
-    return Resp(200, {"scenario": sim.scenario.get("name"), "time_scale": sim.time_scale,
+    return Resp(200, {"scenario": sim.scenario.get("name"), "time_scale": sim.time_scale, "now": iso(now),
                       "resource_groups": rgs})
 
 
@@ -222,10 +268,10 @@ def set_rolling_upgrade(sim, body):
         if not body.get("progress") and not v.rolling:
             spec["progress"] = {"pending": len(v.instances)}
         keep_start = v.rolling["start"] if v.rolling and "started" not in body and not body.get("restart") else None
-        v.rolling = sim.state.rolling_record(spec, time.time())
+        v.rolling = sim.state.rolling_record(spec, sim.now())
         if keep_start:
             v.rolling["start"] = keep_start
-        v.rolling["last_action_time"] = time.time()
+        v.rolling["last_action_time"] = sim.now()
     return Resp(200, {"rolling_upgrade": rolling_latest(sim, v).body})
 
 

@@ -7,6 +7,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 
 from . import certs, control
 from .clouds import PROXY_HOSTS
@@ -47,7 +48,7 @@ class Simulator:
         self.log_file = log_file
         self.rand = random.Random(seed)
         self.lock = threading.RLock()
-        self.request_log = RequestLog(self.lock, log_file)
+        self.request_log = RequestLog(self.lock, log_file, clock=self.now)
         self.token_secret = secrets.token_bytes(32)
         self._server = None
         self._thread = None
@@ -280,6 +281,19 @@ class Simulator:
 
     def expire_tokens(self, principal=None):
         control.set_tokens(self, {"expire_all": True, "principal": principal})
+
+    def now(self):
+        """The simulated clock's time (epoch seconds): wall time until advance_clock() moves it."""
+        st = self.state
+        return st.clock.now() if st is not None else time.time()
+
+    def advance_clock(self, by=None, to=None):
+        """Move the simulated clock forward: `by` a duration (seconds, "90m", "2h"), or `to` a time
+        ("+3h" from now, ISO 8601). Returns the /_sim/clock body."""
+        r = control.set_clock(self, {k: v for k, v in (("advance", by), ("to", to)) if v is not None})
+        if r.status != 200:
+            raise ValueError(r.body)
+        return r.body
 
     def state_summary(self):
         """The /_sim/state body: scale sets and their VMs' zone, power, health and eligibility now."""

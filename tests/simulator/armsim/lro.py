@@ -4,11 +4,10 @@ one VM (202 with Azure-AsyncOperation / Location / Retry-After), and the operati
 monitor URLs."""
 
 import re
-import time
 import uuid
 from urllib.parse import quote
 
-from .state import Operation
+from .state import Operation, new_maintenance
 from .wire import Resp, cloud_error, iso
 
 
@@ -49,23 +48,37 @@ def power_and_health(i, now):
 
 
 def settle(sim, i, now):
-    """Apply the end of a finished maintenance to the stored state (lazily, on read)."""
+    """Apply the end of a finished maintenance to the stored state (lazily, on read), and the end of
+    the VM's scheduled window."""
     if i.op is not None and now >= i.op_end:
         op_end = i.op_end
+        m = i.maint
         if i.op_fails:
-            if i.maint is not None:
-                i.maint["result"] = "MaintenanceAborted"
-                i.maint["message"] = "Maintenance was aborted; the VM remains eligible and may be retried."
-                i.maint["allowed"] = True
+            if m is not None:
+                m["result"] = "MaintenanceAborted"
+                m["message"] = m.get("outcome_message") or ("Maintenance was aborted; the VM remains "
+                                                            "eligible and may be retried.")
+                m["allowed"] = True
             i.power = "running"
             if i.vmss.health_signal:
                 i.recover_at = op_end + i.recovery * sim.time_scale
                 i.health_after = i.health if i.health not in (None, "unknown") else "healthy"
         else:
-            if i.maint is not None:
-                i.maint["result"] = "MaintenanceCompleted"
-                i.maint["message"] = None
-                i.maint["allowed"] = False
+            if m is not None:
+                outcome = m.get("outcome") or "MaintenanceCompleted"
+                m["result"] = outcome
+                # UNVERIFIED: Azure documents neither whether performMaintenance's operation fails when a
+                # VM's maintenance ends RetryLater or MaintenanceAborted, nor those codes' messages. Here
+                # the operation succeeds (a failing one is `fails: true`), the VM reports the code with
+                # its message and stays eligible, so a later attempt can be made.
+                if outcome == "MaintenanceCompleted":
+                    m["message"] = None
+                    m["allowed"] = False
+                else:
+                    m["message"] = m.get("outcome_message") or OUTCOME_MESSAGES[outcome]
+                    m["allowed"] = True
+                    m["outcome"] = "MaintenanceCompleted"   # the outcome is for one attempt
+                    m["outcome_message"] = None
             i.power = "running"
             if i.vmss.health_signal:
                 i.recover_at = op_end + i.recovery * sim.time_scale
@@ -74,6 +87,50 @@ def settle(sim, i, now):
     if i.recover_at is not None and now >= i.recover_at and i.op is None:
         i.health = i.health_after
         i.recover_at = None
+
+
+OUTCOME_MESSAGES = {
+    # UNVERIFIED texts: Azure's lastOperationMessage wording is not documented.
+    "RetryLater": "Maintenance could not be performed on the VM at this time. Retry later.",
+    "MaintenanceAborted": "Maintenance was aborted; the VM remains eligible and may be retried.",
+}
+
+
+def redeploy_status(i, now):
+    """The VM's maintenanceRedeployStatus at `now`, or None outside a maintenance wave (or after it).
+    isCustomerInitiatedMaintenanceAllowed is true only while the self-service window is open (and the
+    VM is eligible otherwise): before preMaintenanceWindowStartTime and after
+    preMaintenanceWindowEndTime the VM waits for Azure's scheduled window."""
+    m = i.maint
+    if m is None:
+        return None
+    if m["end"] is not None and now >= m["end"] and i.op is None:
+        # UNVERIFIED: once the scheduled window is over, Azure has maintained the VM itself and no
+        # longer reports maintenance for it (maintenanceRedeployStatus appears only for VMs in a wave).
+        return None
+    open_now = (m["pre_start"] is None or m["pre_start"] <= now) and (m["pre_end"] is None or now < m["pre_end"])
+    mrs = {"isCustomerInitiatedMaintenanceAllowed": bool(m["allowed"]) and open_now}
+    for key, wire_key in (("pre_start", "preMaintenanceWindowStartTime"), ("pre_end", "preMaintenanceWindowEndTime"),
+                          ("start", "maintenanceWindowStartTime"), ("end", "maintenanceWindowEndTime")):
+        if m[key] is not None:
+            mrs[wire_key] = iso(m[key])
+    mrs["lastOperationResultCode"] = m["result"] or "None"
+    if m.get("message"):
+        mrs["lastOperationMessage"] = m["message"]
+    return mrs
+
+
+def reschedule_after_start(i, now):
+    """A deallocated VM that is started again may land on a host still scheduled for maintenance
+    (Azure's maintenance notifications page: self-service is not advised for VMs that are often
+    deallocated, as maintenance shows up again). Modelled as: when the VM's wave has not ended, the
+    VM is pending maintenance again with the wave's windows. UNVERIFIED: whether it always happens and
+    whether the windows stay those of the wave (Azure says only that it can happen)."""
+    if not i.reschedule_on_start or i.wave is None or now >= i.wave["end"]:
+        return
+    if i.maint is not None and i.maint["result"] != "MaintenanceCompleted":
+        return  # still pending: nothing new to schedule
+    i.maint = new_maintenance(True, i.wave["pre_start"], i.wave["pre_end"], i.wave["start"], i.wave["end"])
 
 
 def start_maintenance(sim, req, v, one, now):
@@ -111,7 +168,8 @@ def start_maintenance(sim, req, v, one, now):
                 if inst not in targets:
                     targets.append(inst)
     for i in targets:
-        if i.maint is None or not i.maint["allowed"]:
+        mrs = redeploy_status(i, now)
+        if mrs is None or not mrs["isCustomerInitiatedMaintenanceAllowed"]:
             return cloud_error(409, "OperationNotAllowed", "Operation 'performMaintenance' is not allowed on "
                                "VM '%s' since the Subscription of this VM is not eligible." % i.name)
         if i.op is not None and now < i.op_end:
@@ -204,8 +262,8 @@ def operation(sim, req):
     monitor = str(req.query.get("monitor", "")).lower() == "true"
     if monitor:
         req.route = "operation_result"
-    now = time.time()
     with sim.lock:
+        now = sim.now()
         for i in op.instances:
             settle(sim, i, now)
     retry_after = op.instances[0].vmss.lro_retry_after if op.instances else 1

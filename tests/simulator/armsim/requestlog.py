@@ -11,8 +11,9 @@ from .wire import iso
 
 
 class RequestLog:
-    def __init__(self, lock, log_file=None, max_entries=200000):
+    def __init__(self, lock, log_file=None, max_entries=200000, clock=time.time):
         self.lock = lock                  # the simulator's lock
+        self.clock = clock                # the simulated clock: entries' "time"
         self.max_entries = max_entries    # bounded memory for long runs
         self.entries = []
         self.seq = 0
@@ -27,7 +28,7 @@ class RequestLog:
     def record(self, req, resp, ms):
         status = 0 if resp.drop else resp.status
         p = req.principal
-        entry = {"seq": 0, "time": iso(time.time()), "method": req.method, "host": req.host,
+        entry = {"seq": 0, "time": iso(self.clock()), "method": req.method, "host": req.host,
                  "via": req.via,
                  "path": req.path, "query": req.query, "route": req.route, "status": status,
                  "latency_ms": round(ms, 3), "principal": p["name"] if p else None,

@@ -166,6 +166,8 @@ ROUTES = [
     Route("GET", "/_sim/throttle", "control", control.throttle_get, kind="control"),
     Route("POST", "/_sim/tokens", "control", control.tokens_post, kind="control"),
     Route("GET", "/_sim/operations", "control", control.operations_get, kind="control"),
+    Route("GET", "/_sim/clock", "control", control.clock_get, kind="control"),
+    Route("POST", "/_sim/clock", "control", control.clock_post, kind="control"),
 ]
 
 UNKNOWN = Route("*", None, "unknown", arm.not_found)

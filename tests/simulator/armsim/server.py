@@ -2,6 +2,7 @@
 handler thread), and handle(), the pipeline of one request: parse, match a route in the table,
 control API or injected faults, the route's processing (routes.py / arm.py), log, answer."""
 
+import email.utils
 import json
 import socket
 import ssl
@@ -107,6 +108,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # silence the default stderr access log
         pass
+
+    def date_time_string(self, timestamp=None):
+        # the Date header reports the simulated clock, like every other time the simulator sends
+        return email.utils.formatdate(self.server.sim.now() if timestamp is None else timestamp, usegmt=True)
 
 
 class Server(ThreadingHTTPServer):

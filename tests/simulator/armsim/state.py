@@ -4,11 +4,11 @@ reset/load. Nothing here talks HTTP."""
 
 import copy
 import os
-import time
 
 import yaml
 
 from . import fleet
+from .clock import Clock
 from .faults import normalise_fault
 from .wire import ROLLING_TYPE, VIRTUAL_MACHINE_TYPE, VMSS_TYPE, abs_time, duration, iso, stable_uuid
 
@@ -42,6 +42,10 @@ class Instance:
         self.recover_at = None     # absolute time health becomes healthy again
         self.health_after = None   # health when recovered
         self.created = None
+        # the maintenance wave the VM belongs to (its window times), kept when the VM leaves it, so
+        # maintenance can be scheduled again after a deallocation (see lro.reschedule_after_start)
+        self.wave = None
+        self.reschedule_on_start = True
 
     @property
     def name(self):
@@ -62,6 +66,21 @@ class Instance:
             # UNVERIFIED: a Flexible VM's computer name is the profile's prefix and 6 characters, like Uniform's
             return "%s%s" % (self.vmss.name[:9].replace("_", ""), self.id[-6:])
         return "%s%06x" % (self.vmss.name[:9], int(self.id))
+
+
+WINDOW_KEYS = ("pre_start", "pre_end", "start", "end")
+# lastOperationResultCode values a maintenance can end with (MaintenanceOperationResultCodeTypes
+# without None); the simulator's default is MaintenanceCompleted.
+OUTCOMES = ("MaintenanceCompleted", "RetryLater", "MaintenanceAborted")
+
+
+def new_maintenance(allowed, pre_start, pre_end, start, end, result="None", message=None):
+    """A VM's pending maintenance (its maintenanceRedeployStatus, absolute times). `allowed` is the
+    eligibility of the VM apart from its window (isCustomerInitiatedMaintenanceAllowed is reported true
+    only while the self-service window is open as well); `outcome` / `outcome_message` are what its next
+    maintenance ends with (settable per VM: RetryLater, MaintenanceAborted)."""
+    return {"allowed": allowed, "pre_start": pre_start, "pre_end": pre_end, "start": start, "end": end,
+            "result": result, "message": message, "outcome": "MaintenanceCompleted", "outcome_message": None}
 
 
 class ScaleSet:
@@ -144,7 +163,8 @@ class SimState:
     def __init__(self, scenario, sim):
         self.sim = sim
         self.scenario = scenario
-        self.t0 = time.time()
+        self.clock = Clock()
+        self.t0 = self.clock.now()
         sc = fleet.expand(scenario)
         defaults = sc.get("defaults") or {}
         self.tenant = str(sc.get("tenant") or "11111111-1111-4111-8111-111111111111")
@@ -331,18 +351,15 @@ class SimState:
                 allowed = ov.get("eligible", member(eligible, iid))
                 w = dict(window)
                 w.update(ov.get("window") or {})
-                i.maint = {
-                    "allowed": bool(allowed),
-                    "pre_start": abs_time(w.get("pre_start", "-1d"), t0),
-                    "pre_end": abs_time(w.get("pre_end", "+13d"), t0),
-                    "start": abs_time(w.get("start", "+14d"), t0),
-                    "end": abs_time(w.get("end", "+21d"), t0),
-                    "result": ov.get("last_result", "None" if allowed else "RetryLater"),
-                    "message": ov.get("last_message"),
-                }
+                i.maint = new_maintenance(
+                    bool(allowed), abs_time(w.get("pre_start", "-1d"), t0), abs_time(w.get("pre_end", "+13d"), t0),
+                    abs_time(w.get("start", "+14d"), t0), abs_time(w.get("end", "+21d"), t0),
+                    result=ov.get("last_result", "None" if allowed else "RetryLater"),
+                    message=ov.get("last_message"))
                 if not allowed and i.maint["message"] is None and i.maint["result"] == "RetryLater":
                     i.maint["message"] = ("Maintenance cannot be performed at this time: the VM is "
                                           "outside its self-service maintenance window. Retry later.")
+                i.wave = {k: i.maint[k] for k in WINDOW_KEYS}
             self.apply_overrides(i, ov)
             v.instances[i.id] = i
         v.sku["capacity"] = len(v.instances)
@@ -372,6 +389,14 @@ class SimState:
             i.update_domain = int(ov["update_domain"])
         if "fault_domain" in ov:
             i.fault_domain = int(ov["fault_domain"])
+        if "reschedule_on_start" in ov:
+            i.reschedule_on_start = bool(ov["reschedule_on_start"])
+        if i.maint is not None:
+            for key in ("outcome", "outcome_message"):
+                if key in ov:
+                    i.maint[key] = ov[key]
+            if i.maint["outcome"] not in OUTCOMES:
+                raise ValueError("outcome %r: one of %s" % (i.maint["outcome"], ", ".join(OUTCOMES)))
 
     def rolling_record(self, ru, t0):
         start = abs_time(ru.get("started", "-1d"), t0)

@@ -13,7 +13,6 @@ and holds the lock; the list routes settle and lock themselves (they span scale 
 """
 
 import re
-import time
 
 from .arm import paginate
 from .compute import instance_view
@@ -64,8 +63,8 @@ def _selection(req, vms):
 
 
 def _list(sim, req, vms):
-    now = time.time()
     with sim.lock:
+        now = sim.now()   # the simulated clock, as every time the simulator reports
         vms, expand = _selection(req, vms)
         if vms is None:
             return expand

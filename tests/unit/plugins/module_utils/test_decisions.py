@@ -139,7 +139,9 @@ def test_batch_record_healthy():
     assert record == dict(number=2, zone='1', instance_ids=['3', '6'], update_domains=[3, 1], started=T0, finished=T1,
                           maintenance_seconds=41.5, skipped_instances=[], maintained_instance_ids=['3', '6'],
                           unhealthy_after=[], outcome='healthy', fleet_instances=8, fleet_unhealthy_before=['4', '6'],
-                          fleet_unhealthy_after=['4'])
+                          fleet_unhealthy_after=['4'], failed_maintenance=[], instance_outcomes=[
+                              dict(instance_id=i, outcome='maintained', healthy=True, last_operation_result_code=None,
+                                   reason='Azure no longer reports pending maintenance for it') for i in ('3', '6')])
 
 
 def test_batch_record_unhealthy_failed_and_unknown():

@@ -26,6 +26,7 @@ FLEET = [vm(0), vm(1), vm(2, health='unhealthy'), vm(3), vm(4, maintenance=None)
          vm(5, maintenance={'is_customer_initiated_maintenance_allowed': False,
                             'last_operation_result_code': 'MaintenanceCompleted'})]
 PLAN = planning.plan_batches(FLEET, max_batch_instance_percent=34)  # batches [0, 1], [2, 3]
+DONE = {'is_customer_initiated_maintenance_allowed': False, 'last_operation_result_code': 'MaintenanceCompleted'}
 
 
 def at(seconds):
@@ -35,13 +36,13 @@ def at(seconds):
 def run(stop_after_first=False):
     readings = [decisions.fleet_health(FLEET, at=at(2), source='preflight read')]
     first = decisions.batch_record(PLAN['batches'][0], at(5), at(65), dict(instance_ids=['0', '1'], elapsed_seconds=50.0),
-                                   dict(instances=[vm(0), vm(1)]), readings[0])
+                                   dict(instances=[vm(0, maintenance=DONE), vm(1, maintenance=DONE)]), readings[0])
     records = [first]
     if not stop_after_first:
         readings.append(decisions.fleet_health(FLEET, at=at(70), source='before batch 2'))
         records.append(decisions.batch_record(
             PLAN['batches'][1], at(70), at(130), dict(instance_ids=['2', '3'], elapsed_seconds=48.0),
-            dict(instances=[vm(2), vm(3, health='unhealthy')]), readings[1]))
+            dict(instances=[vm(2, maintenance=DONE), vm(3, health='unhealthy', maintenance=DONE)]), readings[1]))
     return report.maintenance_report(
         records, resource_group='rg', scale_set='vmss', check_mode=False, started=at(0), finished=at(140),
         policy=POLICY, plan=PLAN, fleet=FLEET, fleet_health=readings,
