@@ -25,13 +25,15 @@ def _checked(function):
 
 
 def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
-                     enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False):
+                     enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False,
+                     batch_sizes=None):
     return planning.plan_batches(instances, instance_ids=instance_ids or None,
                                  max_batch_instance_percent=max_batch_instance_percent,
                                  prioritize_unhealthy_instances=prioritize_unhealthy_instances,
                                  enable_cross_zone_upgrade=enable_cross_zone_upgrade,
                                  require_health_signal=require_health_signal,
-                                 one_update_domain_per_batch=bool(one_update_domain_per_batch))
+                                 one_update_domain_per_batch=bool(one_update_domain_per_batch),
+                                 batch_sizes=batch_sizes)
 
 
 def maintenance_schedule(plan, instances, start, expected_batch_minutes=windows.DEFAULT_BATCH_MINUTES,

@@ -146,46 +146,37 @@ def _ordering_key(prioritize_unhealthy, unhealthy):
     return key
 
 
-def _deadline_first(batches, groups, by_id, prioritize_unhealthy, unhealthy):
-    """The batches of all groups merged so that the one serving the earliest deadline goes next (unhealthy
-    first when asked; ties in group order). A group's own batches keep their order, so a zone's or update
-    domain's instances still go in the order its key gave them."""
-    queues = [[b for b, g in zip(batches, groups) if g == group] for group in _unique(groups)]
-
-    def head(position):
-        batch = queues[position][0]
-        first = 0 if prioritize_unhealthy and any(i in unhealthy for i in batch['instance_ids']) else 1
-        return (first, min(deadline_sort_key(by_id[i]) for i in batch['instance_ids']), position)
-
-    ordered = []
-    while any(queues):
-        ordered.append(queues[min((p for p in range(len(queues)) if queues[p]), key=head)].pop(0))
-    for number, batch in enumerate(ordered, 1):
-        batch['number'] = number
-    return ordered
-
-
-def _unique(items):
-    seen = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+def _deadline_first(prioritize_unhealthy, unhealthy):
+    """Which group gives the next batch: the one whose next batch serves the earliest deadline (unhealthy first
+    when asked; ties in group order). A group's own batches keep their order, so a zone's or update domain's
+    instances still go in the order its key gave them."""
+    def choose(chunks):
+        def head(position):
+            chunk = chunks[position]
+            if chunk is None:
+                return (2,)
+            first = 0 if prioritize_unhealthy and any(i['instance_id'] in unhealthy for i in chunk) else 1
+            return (first, min(deadline_sort_key(i) for i in chunk), position)
+        return min(range(len(chunks)), key=head)
+    return choose
 
 
 def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
                  enable_cross_zone_upgrade=False, require_health_signal=False, now=None,
-                 one_update_domain_per_batch=False):
+                 one_update_domain_per_batch=False, batch_sizes=None):
     """The maintenance plan for a fleet (entries as instance_view_info returns them).
 
     Returns ``total``, ``batch_size``, ``eligible``, ``already_maintained``, ``skipped`` ({instance_id,
     reason}), ``unknown`` and ``batches`` (each {number, zone, instance_ids, update_domains}). A batch never
     spans two zones unless enable_cross_zone_upgrade, nor two update domains with one_update_domain_per_batch.
     Work goes deadline first: within a zone (or update domain), instances go by their self-service deadline
-    (preMaintenanceWindowEndTime), then update domain, fault domain and id; the zones' batches are merged so
-    that the batch serving the earliest deadline goes next. Unhealthy ones go first when
-    prioritize_unhealthy_instances.
+    (preMaintenanceWindowEndTime), then update domain, fault domain and id; of the zones' next batches, the one
+    serving the earliest deadline goes next. Unhealthy ones go first when prioritize_unhealthy_instances.
+    ``batch_sizes`` (Ansible's ``serial`` form, ``[1, 5, "20%"]``) steps the batch sizes by the batch's place in
+    the run, each capped by the percent; how many instances each batch takes is controls.chunk_batches' decision.
     """
+    # controls builds on this module's budget functions, so it is imported here, not at the top
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.controls import batch_size_steps, chunk_batches
     total = len(instances)
     size = batch_size(total, max_batch_instance_percent)
     sorting = classify_for_maintenance(instances, instance_ids, now=now)
@@ -203,22 +194,9 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
     zone_order = sorted(by_zone, key=lambda g: (0 if prioritize_unhealthy_instances and any(
         i['instance_id'] in unhealthy for i in by_zone[g]) else 1, '' if g[0] is None else str(g[0]),
         -1 if g[1] is None else g[1]))
-    batches, groups = [], []
-    for group in zone_order:
-        zone = group[0]
-        members = sorted(by_zone[group], key=key)
-        for start in range(0, len(members), size):
-            chunk = members[start:start + size]
-            batches.append(dict(
-                number=len(batches) + 1,
-                zone=zone,
-                instance_ids=[i['instance_id'] for i in chunk],
-                update_domains=sorted(set(i.get('platform_update_domain') for i in chunk
-                                          if i.get('platform_update_domain') is not None)),
-            ))
-            groups.append(group)
-    batches = _deadline_first(batches, groups, dict((i['instance_id'], i) for i in instances),
-                              bool(prioritize_unhealthy_instances), unhealthy)
+    batches = chunk_batches([(group[0], sorted(by_zone[group], key=key)) for group in zone_order],
+                            batch_size_steps(total, batch_sizes, max_batch_instance_percent),
+                            choose=_deadline_first(bool(prioritize_unhealthy_instances), unhealthy))
     return dict(total=total, batch_size=size, eligible=sorting['eligible'],
                 already_maintained=sorting['already_maintained'], skipped=sorting['skipped'],
                 unknown=sorting['unknown'], batches=batches)

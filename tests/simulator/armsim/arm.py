@@ -186,17 +186,17 @@ def resource_group_get(sim, req):
                       "properties": {"provisioningState": "Succeeded"}})
 
 
-def paginate(req, items, page_size, keep_params=(), build=None):
+def paginate(req, items, page_size, keep_params=(), build=None, token="$skiptoken"):
     """(body, None) with one page of items and an absolute nextLink (api-version, keep_params and
-    $skiptoken), or (None, 400) for a bad $skiptoken."""
-    tok = req.query.get("$skiptoken")
+    the continuation token, query parameter `token`), or (None, 400) for a bad token."""
+    tok = req.query.get(token)
     offset = 0
     if tok:
         try:
             offset = int(b64url_decode(tok).decode().split(":", 1)[1])
         except (ValueError, IndexError):
-            return None, cloud_error(400, "InvalidParameter", "The value of parameter $skiptoken is invalid.",
-                                     target="$skiptoken")
+            return None, cloud_error(400, "InvalidParameter", "The value of parameter %s is invalid." % token,
+                                     target=token)
     page = items[offset:offset + page_size]
     if build is not None:
         page = [build(x) for x in page]
@@ -207,7 +207,7 @@ def paginate(req, items, page_size, keep_params=(), build=None):
         for k in keep_params:
             if k in req.query:
                 q.append((k, req.query[k]))
-        q.append(("$skiptoken", nt))
+        q.append((token, nt))
         body["nextLink"] = "%s%s?%s" % (req.base, req.path,
                                         "&".join("%s=%s" % (k, quote(str(val), safe="")) for k, val in q))
     return body, None

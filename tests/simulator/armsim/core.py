@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 
-from . import certs, control
+from . import alerts, certs, control
 from .clouds import PROXY_HOSTS
 from .faults import normalise_fault
 from .proxy import ProxyServer
@@ -294,6 +294,14 @@ class Simulator:
         if r.status != 200:
             raise ValueError(r.body)
         return r.body
+
+    def fire_alert(self, **spec):
+        """Fire an Azure Monitor alert now (spec as POST /_sim/alerts); returns its ARM body."""
+        return alerts.fire(self, spec)[0]
+
+    def resolve_alert(self, **sel):
+        """Resolve alerts by id, name or all=True (or set alert_state); returns their ARM bodies."""
+        return alerts.change(self, sel)
 
     def state_summary(self):
         """The /_sim/state body: scale sets and their VMs' zone, power, health and eligibility now."""

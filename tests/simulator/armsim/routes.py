@@ -21,7 +21,7 @@ The route name is what the request log, the counters and fault injection use.
 
 import re
 
-from . import aad, arm, compute, control, lro, tags, virtual_machines
+from . import aad, alerts, arm, compute, control, lro, tags, virtual_machines
 
 
 class Route:
@@ -146,6 +146,8 @@ ROUTES = [
           action="Microsoft.Resources/tags/write"),
     Route("DELETE", VMSS + TAGS, "tags_delete", tags.tags_delete, scope="scale_set",
           action="Microsoft.Resources/tags/delete"),
+    Route("GET", SUB + "/providers/Microsoft.AlertsManagement/alerts", "alerts_list", alerts.alerts_list,
+          scope="subscription", action="Microsoft.AlertsManagement/alerts/read"),
     # -- control API (matched against control_path(): lower case, no trailing "/")
     Route("*", "/_sim", "control", control.health, kind="control"),
     Route("*", "/_sim/health", "control", control.health, kind="control"),
@@ -168,6 +170,8 @@ ROUTES = [
     Route("GET", "/_sim/operations", "control", control.operations_get, kind="control"),
     Route("GET", "/_sim/clock", "control", control.clock_get, kind="control"),
     Route("POST", "/_sim/clock", "control", control.clock_post, kind="control"),
+    Route("*", "/_sim/alerts", "control", alerts.control_alerts, kind="control"),
+    Route("POST", "/_sim/alerts/resolve", "control", alerts.control_resolve, kind="control"),
 ]
 
 UNKNOWN = Route("*", None, "unknown", arm.not_found)

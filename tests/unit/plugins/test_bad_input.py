@@ -17,8 +17,8 @@ import pytest
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
-    instance_view_info, maintenance_lease, orchestration_service, os_upgrade_history_info, perform_maintenance,
-    rolling_upgrade_info, scale_set_info)
+    alerts_info, instance_view_info, maintenance_lease, orchestration_service, os_upgrade_history_info,
+    perform_maintenance, rolling_upgrade_info, scale_set_info)
 from .module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
@@ -33,6 +33,7 @@ MODULES = {
     'scale_set_info': (scale_set_info, {}),
     'orchestration_service': (orchestration_service, {'state': 'suspended'}),
     'maintenance_lease': (maintenance_lease, {'action': 'acquire', 'run_id': 'run-1'}),
+    'alerts_info': (alerts_info, {}),
 }
 
 COMMON = [
@@ -78,6 +79,10 @@ SPECIFIC = {
     'os_upgrade_history_info': QUERY + [({'max_items': 0}, 'max_items'), ({'max_items': -1}, 'max_items'),
                                         ({'max_items': 'all'}, 'max_items'), ({'max_items': 2.5}, 'max_items')],
     'instance_view_info': QUERY + IDS,
+    'alerts_info': QUERY + [({'severities': ['Sev5']}, 'severities'), ({'severities': 'High'}, 'severities'),
+                            ({'severities': []}, 'severities'), ({'alert_states': ['Closed']}, 'alert_states'),
+                            ({'alert_states': []}, 'alert_states'), ({'scope': 'subscription'}, 'scope'),
+                            ({'time_range': '2d'}, 'time_range')],
     'perform_maintenance': IDS + [
         ({'wait_timeout': 0}, 'wait_timeout'), ({'wait_timeout': -5}, 'wait_timeout'),
         ({'wait_timeout': 'soon'}, 'wait_timeout'), ({'wait': 'maybe'}, 'wait'),

@@ -148,6 +148,7 @@ def working_arm():
     arm.on('POST', VMSS + '/setOrchestrationServiceState', status=202, headers=dict(FAST, **{'Azure-AsyncOperation': OP_URL}))
     arm.on('GET', '/providers/Microsoft.Resources/tags/default', body=tags_as_written)
     arm.on('PATCH', '/providers/Microsoft.Resources/tags/default', body=tags_as_written)
+    arm.on('GET', '/providers/Microsoft.AlertsManagement/alerts', body={'value': []})
     arm.on('GET', VMSS, body={'id': VMSS, 'name': 'vmss-web', 'location': 'westeurope', 'properties': {}})
     headers = {'Azure-AsyncOperation': OP_URL}
     headers.update(FAST)
