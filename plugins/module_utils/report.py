@@ -328,13 +328,18 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     start = _parse_time(report.get('started'))
     end = _parse_time(report.get('finished')) or start
     span = max(1.0, (end - start).total_seconds()) if start else 1.0
+    batches = report.get('batches') or []
+    # A deadline after the run is written beside its lane, in a margin of its own, so it never covers a bar.
+    deadline_texts = any(record.get('deadline') and not 0 <= (_seconds_between(start, record['deadline']) or -1) <= span
+                         for record in batches)
+    if deadline_texts:
+        right = max(right, 160)
     plot = width - left - right
 
     def x_of(seconds):
         return round(left + plot * min(max(seconds or 0.0, 0.0), span) / span, 1)
 
     top = 28
-    batches = report.get('batches') or []
     lanes = []
     for index, record in enumerate(batches):
         begin = _seconds_between(start, record.get('started')) or 0.0
@@ -389,7 +394,8 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     window_end = (report.get('run_window') or {}).get('not_after')
     window_at = _seconds_between(start, window_end)
     return dict(window_end_x=x_of(window_at) if window_at is not None and 0 <= window_at <= span else None,
-                window_end=_day_clock(window_end), width=width, height=chart_bottom + 34, left=left, right=width - right, top=top, ticks=ticks,
+                window_end=_day_clock(window_end), width=width, height=chart_bottom + 34, left=left, right=width - right,
+                deadline_text_x=width - 4, top=top, ticks=ticks,
                 lanes=lanes, chart_top=chart_top, chart_bottom=chart_bottom, fleet_size=fleet_size,
                 levels=[dict(y=y_of(level), label=str(level)) for level in levels],
                 points=' '.join(points), dots=dots, span_seconds=span)

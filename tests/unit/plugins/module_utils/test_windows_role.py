@@ -150,3 +150,16 @@ def test_timeline_marks_deadlines():
     assert lanes[0]['deadline_missed'] is True
     result['finished'] = '2026-12-01T20:30:00Z'
     assert report.report_timeline(result)['lanes'][0]['deadline_x'] is None   # after the run: written at the end
+    # written in a margin of its own: no bar reaches into it
+    timeline = report.report_timeline(result)
+    assert timeline['right'] <= timeline['width'] - 160 and timeline['deadline_text_x'] > timeline['right']
+    assert all(lane['x'] + lane['width'] <= timeline['right'] for lane in timeline['lanes'])
+
+
+def test_timeline_without_later_deadlines_keeps_its_width():
+    timed = plan()
+    records = [record(timed['batches'][0], [done(4), done(1)])]
+    records[0]['finished'] = '2026-12-01T20:45:00Z'
+    result = full_report(records, timed)
+    result['finished'] = '2026-12-01T21:00:00Z'
+    assert report.report_timeline(result, width=1000, right=20)['right'] == 980
