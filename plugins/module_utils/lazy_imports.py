@@ -69,4 +69,3 @@ def defer(names):
             setattr(sys.modules[parent], child, module)
         deferred.append(name)
     return deferred
-
