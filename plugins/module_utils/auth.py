@@ -17,7 +17,6 @@ import os
 from collections import namedtuple
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.run_cache import TOKEN_CACHE_KINDS
 
 # Environment names, first match wins: AWX/Tower's "Microsoft Azure Resource Manager" credential
 # injects the first set; azure-identity's EnvironmentCredential reads the second.
@@ -41,6 +40,11 @@ SECRET_FIELDS = ('secret', 'certificate_password', 'password')
 
 # The Azure CLI's public client id: what a user/password login uses when no client_id is given.
 AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
+
+# Only a service principal reads its tokens back silently from a run's cache (run_cache.py): azure-identity's
+# user/password credential does so only with an authentication record, the Azure CLI keeps its own cache,
+# managed identity asks the local endpoint. Here, not in run_cache, so a run without a cache never imports it.
+TOKEN_CACHE_KINDS = ('service_principal_secret', 'service_principal_certificate')
 
 # kind: service_principal_secret | service_principal_certificate | user_password | cli | msi
 # source: parameters | environment | credential_file | cli | msi ; description: for messages (no secrets).

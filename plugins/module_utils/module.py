@@ -94,7 +94,7 @@ class AzureVmssModule(AnsibleModule):
             except ImportError:
                 self.fail_json(msg=missing_required_lib(package) + ' ' + REQUIREMENTS_HINT,
                                exception=traceback.format_exc())
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds, run_cache
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds, lazy_imports
         from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient, new_transport
         from ansible.module_utils.common.process import get_bin_path
 
@@ -111,6 +111,8 @@ class AzureVmssModule(AnsibleModule):
             for secret in plan.secrets:
                 self.no_log_values.add(secret)
             self._auth_plan = plan
+            # Before azure.identity is imported (build_credential); only here, in the module's own process.
+            lazy_imports.defer(lazy_imports.unused_by(plan.kind))
             subscription_id = plan.subscription_id
             if not subscription_id and plan.kind == 'cli':
                 subscription_id = auth.cli_subscription(self.run_command)
@@ -123,6 +125,7 @@ class AzureVmssModule(AnsibleModule):
                 raise AzureVmssError('subscription_id %r %s.' % (subscription_id, problem))
             cache = None
             if self.params.get('token_cache_dir'):
+                from ansible_collections.azure_vmss.maintenance.plugins.module_utils import run_cache
                 cache = run_cache.RunCache(self.params['token_cache_dir'], self.warn)
             cloud = clouds.resolve_cloud(plan.cloud_environment, run_cache=cache)
             token_cache = cache.token_caches() if cache is not None and plan.kind in auth.TOKEN_CACHE_KINDS else None

@@ -26,11 +26,6 @@ ENV_NAME = 'AZURE_VMSS_TOKEN_CACHE_DIR'
 # azure-identity keeps CAE and non-CAE tokens apart (.cae / .nocae); so do we.
 TOKEN_FILES = {'_cache': 'msal_token_cache.nocae.json', '_cae_cache': 'msal_token_cache.cae.json'}
 
-# Only a service principal reads its tokens back silently; azure-identity's user/password credential
-# does so only with an authentication record, the Azure CLI keeps its own cache, managed identity asks
-# the local endpoint.
-TOKEN_CACHE_KINDS = ('service_principal_secret', 'service_principal_certificate')
-
 # msal-extensions holds its lock file for the milliseconds of a write; an older one was left by a killed
 # process and would make every token write wait 5 s for it.
 STALE_LOCK_SECONDS = 60
