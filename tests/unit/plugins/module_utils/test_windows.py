@@ -66,6 +66,17 @@ def test_deadline_first_across_zones_keeps_zones_and_batch_size():
         assert len(set(SCENARIO[int(i)][0] for i in batch['instance_ids'])) == 1
 
 
+def test_stepped_sizes_go_deadline_first_and_keep_zones():
+    """Batch sizes come from the batch's place in the run, the group that gives it from the deadlines."""
+    plan = planning.plan_batches(scenario_fleet(), max_batch_instance_percent=100, batch_sizes=[1, 3])
+    # the canary is the instance with the earliest deadline (10: 40 min); then 3 at a time, never two zones
+    assert ids(plan) == [['10'], ['5', '11', '2'], ['6', '3', '9'], ['1', '4'], ['0']]
+    assert [b['zone'] for b in plan['batches']] == ['2', '3', '1', '2', '1']
+    # with the percent cap under the step, the cap wins
+    capped = planning.plan_batches(scenario_fleet(), max_batch_instance_percent=20, batch_sizes=[1, 3])
+    assert ids(capped) == [['10'], ['5', '11'], ['6', '3'], ['1', '4'], ['9', '0'], ['2']]
+
+
 def test_deadline_first_cross_zone():
     plan = planning.plan_batches(scenario_fleet(), enable_cross_zone_upgrade=True)
     assert ids(plan) == [['10', '5'], ['6', '1'], ['3', '11'], ['9', '4'], ['2', '0']]
