@@ -10,6 +10,7 @@ only AzureVmssError, already worded for the user. SDK types never leave this fil
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import threading
 import time
 
@@ -244,8 +245,22 @@ class ComputeClient(object):
 
     def get_instance(self, ref, instance_id, expand='instanceView'):
         """One VM with its instance view in one request (the VM, unlike /instanceView, carries its zone)."""
-        return self._compute.virtual_machine_scale_set_vms.get(ref.resource_group, ref.name, str(instance_id),
-                                                               expand=expand).as_dict()
+        return self.read_json(self._compute.virtual_machine_scale_set_vms.get, ref.resource_group, ref.name,
+                              str(instance_id), expand=expand)
+
+    @staticmethod
+    def read_json(operation, *args, **kwargs):
+        """The JSON body ARM answered to the SDK's ``operation(*args, **kwargs)`` (a GET of one resource).
+
+        What worker threads read goes this way, never through the SDK's models: azure-mgmt-compute builds
+        each model class's field table on the class's first construction (``Model.__new__`` in
+        ``_utils/model_base.py``, no lock), and two threads that build the first instance of a class together
+        can meet one assigning the table while the other still scans the class (``dictionary changed size
+        during iteration``). Its deserializer swallows that and returns the raw JSON dict in place of the
+        model: ``'dict' object has no attribute 'as_dict'`` on some runs under load.
+        ``stream=True`` hands back the body unread; request, retries and error mapping stay the SDK's.
+        """
+        return json.loads(b''.join(operation(*args, stream=True, **kwargs)))
 
     def get_instances(self, ref, instance_ids):
         """Named instances, up to INSTANCE_READ_WORKERS at once; every unknown id is named in one error.
@@ -421,9 +436,9 @@ class ComputeClient(object):
 
         def read(instance_id):
             try:
-                view = self._compute.virtual_machine_scale_set_vms.get_instance_view(ref.resource_group, ref.name,
-                                                                                     str(instance_id))
-                return instance_id, view.as_dict(), None
+                view = self.read_json(self._compute.virtual_machine_scale_set_vms.get_instance_view,
+                                      ref.resource_group, ref.name, str(instance_id))
+                return instance_id, view, None
             except Exception as exc:
                 return instance_id, None, self._fail(exc, 'read the instance view of instance %s of {target}'
                                                      % instance_id, ref)

@@ -69,7 +69,7 @@ def get_vms(client, ref, names):
 
     def read(name):
         try:
-            vm = client.compute.virtual_machines.get(ref.resource_group, name, expand='instanceView').as_dict()
+            vm = client.read_json(client.compute.virtual_machines.get, ref.resource_group, name, expand='instanceView')
         except ResourceNotFoundError:
             return name, None, None
         except Exception as exc:
