@@ -15,6 +15,7 @@ that load from other processes hits all of them alike.
 from __future__ import annotations
 
 import argparse
+import bisect
 import collections
 import json
 import math
@@ -515,6 +516,68 @@ def auto_poll_interval(batch, fleet):
 tools_coll_root = [None]
 
 
+# the role's tasks, by name, and the phase of the run each one's ARM requests belong to
+PHASES = ((r"^Read the fleet's health before batch", "budget read (fleet, before batch 2+)"),
+          (r"^Maintain the instances of batch", "perform_maintenance"),
+          (r"^Wait until every instance is running and healthy", "health polls"),
+          (r"^Read every instance of batch \\d+ after health_timeout", "health polls"),
+          (r"lease", "lease (tags)"),
+          (r"repairs", "automatic repairs"))
+# within perform_maintenance: the eligibility read, the POST and its LRO status polls
+PM_READ_ROUTES = INSTANCE_READ_ROUTES + ("vmss_get",)
+
+
+def ansible_task_starts(log_path):
+    """[(wall time, task name)] from ANSIBLE_LOG_PATH's ``TASK [role : name]`` banners, and {batch: attempts} of
+    the health wait (its ``FAILED - RETRYING`` lines + 1)."""
+    starts, retries = [], collections.Counter()
+    rx = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*?\| (TASK \[(?:[^:\]]+ : )?(.*)\] \*+|"
+                    r"FAILED - RETRYING: \[[^\]]+\]: Wait until every instance is running and healthy, batch (\d+))")
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            m = rx.match(line)
+            if not m:
+                continue
+            t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000.0
+            if m.group(4) is not None:
+                starts.append((t, m.group(4)))
+            else:
+                retries[int(m.group(5))] += 1
+    return starts, retries
+
+
+def phase_of(task, route):
+    for rx, phase in PHASES:
+        if re.search(rx, task):
+            if phase == "perform_maintenance":
+                if route in PM_READ_ROUTES:
+                    return "eligibility read (perform_maintenance)"
+                return "maintenance POST + LRO polls"
+            if phase in ("budget read (fleet, before batch 2+)", "health polls") and route == "vmss_get":
+                return "scale set GETs (%s)" % phase.split(" (")[0]
+            return phase
+    if route == "vmss_get":
+        return "scale set GETs (other tasks)"
+    return "preflight, claim, release, report (other tasks)"
+
+
+def requests_by_phase(entries, log_path):
+    """ARM requests by phase of the role run and by route, the task of each request being the last task started
+    before the simulator answered it; and the health wait's attempts per batch."""
+    starts, retries = ansible_task_starts(log_path)
+    by_phase, by_task = collections.defaultdict(collections.Counter), collections.defaultdict(collections.Counter)
+    times = [t for t, _n in starts]
+    for e in entries:
+        if e["route"] in AUTH_ROUTES or e["route"] == "proxy_refused":
+            continue
+        i = bisect.bisect_right(times, parse_time(e["time"])) - 1
+        task = starts[i][1] if i >= 0 else "(before the first task)"
+        by_phase[phase_of(task, e["route"])][e["route"]] += 1
+        by_task[re.sub(r"\d+", "N", task)][e["route"]] += 1
+    return (dict((k, dict(v)) for k, v in by_phase.items()), dict((k, dict(v)) for k, v in by_task.items()),
+            dict((b, n + 1) for b, n in retries.items()))
+
+
 def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=None):
     scenario, rg, name = (scenarios or SCENARIOS)[size]
     sim = Sim(workdir, scenario, latency_ms=latency_ms, time_scale=time_scale)
@@ -542,7 +605,8 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
         argv = [os.path.join(tools.ours_bin, "ansible-playbook"), "azure_vmss.maintenance.safe_maintenance",
                 "-e", "@" + vars_file]
         t_start = time.time()
-        res = runner.run("maintenance-%d" % size, "ours", argv)
+        ansible_log = os.path.join(workdir, "out", "maintenance-%d.ansible.log" % size)
+        res = runner.run("maintenance-%d" % size, "ours", argv, extra_env={"ANSIBLE_LOG_PATH": ansible_log})
         with open(report_path) as f:
             report = json.load(f)
         entries = sim.entries_since(0)
@@ -564,6 +628,7 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
             if later:
                 notice.append(later[0] - healthy_at)
         counts = count_requests(entries)
+        by_phase, by_task, health_attempts = requests_by_phase(entries, ansible_log)
         instances = int(report["totals"]["instances"] or size)
         return dict(size=size, scenario=scenario, time_scale=time_scale, latency_ms=latency_ms,
                     rc=res["rc"], wall=res["wall"], rss_mib=res["rss_mib"], batches=batches,
@@ -574,6 +639,8 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
                     poll_interval=poll, auto_poll_interval=auto,
                     requests=counts["requests"], arm=counts["arm"], auth=counts["auth"], by_route=counts["by_route"],
                     arm_per_instance=counts["arm"] / float(instances), throttled=counts["throttled"],
+                    arm_per_maintained=counts["arm"] / float(max(1, int(report["totals"]["maintained"]))),
+                    by_phase=by_phase, by_task=by_task, health_attempts=health_attempts,
                     notice_wall=notice, notice_median=median(notice),
                     notice_scenario_median=(median(notice) / time_scale) if notice else None,
                     started=t_start, out=res["out"])
@@ -697,6 +764,20 @@ def markdown(data):
             if r["rc"] != 0 or r["aborted"]:
                 lines.append("|  | run failed: %s |" % (r.get("abort_reason") or "exit %s" % r["rc"]))
         lines.append("")
+        for r in mt:
+            if not r.get("by_phase"):
+                continue
+            maintained = max(1, r["maintained"])
+            lines += ["ARM requests of the %d-instance run by phase (%d maintained; health wait attempts per batch: %s):"
+                      % (r["size"], r["maintained"], ", ".join("%s" % n for _b, n in sorted(r["health_attempts"].items()))
+                         or "none"), "",
+                      "| phase | requests | per maintained instance | by route |", "|---|---:|---:|---|"]
+            for phase, routes in sorted(r["by_phase"].items(), key=lambda kv: -sum(kv[1].values())):
+                n = sum(routes.values())
+                lines.append("| %s | %d | %.3f | %s |" % (phase, n, n / float(maintained), ", ".join(
+                    "%s %d" % kv for kv in sorted(routes.items(), key=lambda kv: -kv[1]))))
+            lines.append("| total | %d | %.3f | |" % (r["arm"], r["arm"] / float(maintained)))
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
