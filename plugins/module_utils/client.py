@@ -262,17 +262,26 @@ class ComputeClient(object):
         """
         return json.loads(b''.join(operation(*args, stream=True, **kwargs)))
 
-    def get_instances(self, ref, instance_ids):
+    def get_instances(self, ref, instance_ids, stop_when=None):
         """Named instances, up to INSTANCE_READ_WORKERS at once; every unknown id is named in one error.
 
-        Returns the VM dicts in the order asked.
+        Returns the VM dicts in the order asked. Once ``stop_when(vm)`` is true for a VM read, the reads not yet
+        sent are not sent (those in flight finish): a health poll that has met an instance still down has its
+        answer, and the other GETs of the poll would only spend the read budget. The VMs read are returned, and
+        ids not read are not checked.
         """
         from concurrent.futures import ThreadPoolExecutor
         from azure.core.exceptions import ResourceNotFoundError
+        stopped = threading.Event()
 
         def read(instance_id):
+            if stopped.is_set():
+                return instance_id, None, None
             try:
-                return instance_id, self.get_instance(ref, instance_id), None
+                vm = self.get_instance(ref, instance_id)
+                if stop_when is not None and stop_when(vm):
+                    stopped.set()
+                return instance_id, vm, None
             except ResourceNotFoundError as exc:
                 return instance_id, None, exc
             except Exception as exc:
@@ -292,7 +301,7 @@ class ComputeClient(object):
             self.get_scale_set(ref)
             raise AzureVmssError('instance_ids: %s not in %s' % (describe_ids(missing), ref),
                                  unknown_instance_ids=missing)
-        return [vm for _iid, vm, _exc in outcomes]
+        return [vm for _iid, vm, _exc in outcomes if vm is not None]
 
     def named_by_get(self, ref, count):
         """Whether ``count`` named instances are read one GET each rather than from the VM list, as read_cost
@@ -302,13 +311,14 @@ class ComputeClient(object):
             capacity = (self.get_scale_set(ref).get('sku') or {}).get('capacity') or 0
         return read_cost.read_named_by_get(count, capacity)
 
-    def read_instances(self, ref, instance_ids=None):
+    def read_instances(self, ref, instance_ids=None, stop_when=None):
         """The instances' views in the fewest requests, through the APIs of the scale set's mode.
 
         First the scale set's GET (once per run), for its orchestration mode. Flexible: flexible.read_vms.
         Uniform, all instances: the VM list, one request per page. Named ones: one GET each, in parallel,
         while named_by_get says so, else the list (keeping only the named instances). Ids that cannot name
-        instances of the mode fail before any instance is read.
+        instances of the mode fail before any instance is read. ``stop_when`` (see get_instances) ends the
+        named GETs early; the list and Flexible reads read every instance.
         """
         mode = self.orchestration_mode(ref)
         problem = ids_for_mode_error(instance_ids or [], mode, ref)
@@ -320,7 +330,7 @@ class ComputeClient(object):
         if not instance_ids:
             return self.list_instances(ref)
         if self.named_by_get(ref, len(instance_ids)):
-            return self.get_instances(ref, instance_ids)
+            return self.get_instances(ref, instance_ids, stop_when=stop_when)
         by_id = dict((str(vm.get('instanceId')), vm) for vm in self.list_instances(ref))
         missing = [iid for iid in instance_ids if iid not in by_id]
         if missing:

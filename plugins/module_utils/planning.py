@@ -132,6 +132,14 @@ def is_unhealthy(instance, require_health_signal=False):
     return health != 'healthy'
 
 
+def settles_not_recovered(instance):
+    """True when this one instance already makes a read of its batch "not recovered" (``batch_recovered`` false),
+    whatever ``require_health_signal`` and whatever a health fallback could add: it is not running, failed to
+    provision, or reports a health state other than healthy. An instance without a health state does not settle
+    it (the fallback may still find one). A health poll may stop reading once it meets such an instance."""
+    return is_unhealthy(instance, require_health_signal=False)
+
+
 def unhealthy_ids(instances, require_health_signal=False):
     return sorted((i['instance_id'] for i in instances if is_unhealthy(i, require_health_signal)), key=instance_sort_key)
 

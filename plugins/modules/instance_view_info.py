@@ -63,6 +63,18 @@ options:
         GET budget - instead of the list's 10 pages.
     type: bool
     default: false
+  stop_at_unrecovered:
+    description:
+      - Set V(true) in a poll that waits until the named instances have all recovered (the
+        M(azure_vmss.maintenance.perform_maintenance) then health wait of the safe_maintenance role). Once one instance
+        read is not running, failed to provision, or reports a health state other than healthy, the poll has its answer
+        (not all recovered) and the reads not sent yet are not sent; RV(instances) then holds only the instances read
+        (with that one) and RV(stopped_early) is V(true). Read again without it when every instance's state is needed.
+      - A poll of 200 instances during the minutes they reboot then costs about 10 to 20 requests instead of 200. An
+        instance without a health state does not stop the read (O(health_fallback) may still find one).
+      - Only named instances read one GET each stop early; the VM list and a Flexible scale set's VMs are read in full.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -233,9 +245,16 @@ health_read:
   returned: success and O(query) is not set
   type: dict
   sample: {source: vm_read, extra_requests: 0}
+stopped_early:
+  description:
+    - V(true) when O(stop_at_unrecovered) ended the read before every named instance was read; RV(instances) and
+      RV(summary) then cover only the instances read, and at least one of them has not recovered.
+  returned: success and O(query) is not set
+  type: bool
+  sample: false
 query_result:
   description:
-    - The result of O(query) applied to the data (a dict with the keys RV(instances), RV(summary),
+    - The result of O(query) applied to the data (a dict with the keys RV(instances), RV(summary), RV(stopped_early),
       RV(orchestration_mode) and RV(health_read)).
   returned: success and O(query) is set
   type: raw
@@ -270,13 +289,20 @@ def fleet_summary(entries):
 
 def main():
     spec = dict(QUERY_ARGS)
-    spec.update(instance_ids=dict(type='list', elements='str'), health_fallback=dict(type='bool', default=False))
+    spec.update(instance_ids=dict(type='list', elements='str'), health_fallback=dict(type='bool', default=False),
+                stop_at_unrecovered=dict(type='bool', default=False))
     module = AzureVmssModule(argument_spec=spec)
     instance_ids = module.instance_ids_param()
     query = module.compile_query()
     health_read = dict(source='vm_read', extra_requests=0)
+    stop_when = None
+    if module.params['stop_at_unrecovered']:
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import settles_not_recovered
+
+        def stop_when(vm):
+            return settles_not_recovered(summarize(vm))
     try:
-        vms = module.client.read_instances(module.scale_set, instance_ids)
+        vms = module.client.read_instances(module.scale_set, instance_ids, stop_when=stop_when)
         if (module.params['health_fallback'] and lacks_health(vms)
                 and module.client.known_orchestration_mode(module.scale_set) != 'Flexible'):
             ids = [str(vm.get('instanceId')) for vm in vms]
@@ -288,7 +314,8 @@ def main():
 
     instances = sort_instances([summarize(vm) for vm in vms])
     data = dict(instances=instances, summary=fleet_summary(instances),
-                orchestration_mode=module.client.orchestration_mode(module.scale_set), health_read=health_read)
+                orchestration_mode=module.client.orchestration_mode(module.scale_set), health_read=health_read,
+                stopped_early=bool(instance_ids) and len(instances) < len(instance_ids))
     module.exit_json(changed=False, **query_result(query, data))
 
 

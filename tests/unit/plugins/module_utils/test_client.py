@@ -253,3 +253,42 @@ def test_many_named_instances_are_read_ten_at_once():
     vms = arm.client().read_instances(REF, [str(i) for i in range(30)])
     assert [vm['instanceId'] for vm in vms] == [str(i) for i in range(30)]
     assert 5 < active[1] <= 10
+
+
+def _vm(instance_id, power='running', health='healthy'):
+    statuses = [{'code': 'ProvisioningState/succeeded'}, {'code': 'PowerState/%s' % power}]
+    return {'instanceId': str(instance_id), 'properties': {'instanceView': {
+        'statuses': statuses, 'vmHealth': {'status': {'code': 'HealthState/%s' % health}}}}}
+
+
+def _not_running(vm):
+    return 'PowerState/running' not in [s['code'] for s in vm['properties']['instanceView']['statuses']]
+
+
+def test_a_poll_stops_sending_once_an_instance_is_down():
+    # 200 named instances of 1,000, instance 3 still stopped: the reads after it are not sent.
+    arm = FakeArm().scale_set(capacity=1000)
+    for i in range(200):
+        arm.on('GET', VMSS_PATH + '/virtualMachines/%d' % i, body=_vm(i, power='stopped' if i == 3 else 'running'))
+    vms = arm.client().read_instances(REF, [str(i) for i in range(200)], stop_when=_not_running)
+    got = [vm['instanceId'] for vm in vms]
+    assert '3' in got
+    assert got == sorted(got, key=int)  # in the order asked, those read
+    instance_gets = [r for r in arm.requests if '/virtualMachines/' in r['path']]
+    assert len(instance_gets) == len(vms) <= 3 + 1 + 10  # the ones before, instance 3, at most the workers in flight
+
+
+def test_a_poll_that_meets_no_instance_down_reads_them_all():
+    arm = FakeArm().scale_set(capacity=1000)
+    for i in range(30):
+        arm.on('GET', VMSS_PATH + '/virtualMachines/%d' % i, body=_vm(i))
+    vms = arm.client().read_instances(REF, [str(i) for i in range(30)], stop_when=_not_running)
+    assert [vm['instanceId'] for vm in vms] == [str(i) for i in range(30)]
+    assert len([r for r in arm.requests if '/virtualMachines/' in r['path']]) == 30
+
+
+def test_the_vm_list_is_read_in_full_even_with_stop_when():
+    page = {'value': [_vm(i, power='stopped') for i in range(10)]}
+    arm = FakeArm().on('GET', VMSS_PATH + '/virtualMachines', body=page).scale_set(capacity=10)
+    vms = arm.client().read_instances(REF, [str(i) for i in range(6)], stop_when=_not_running)
+    assert [vm['instanceId'] for vm in vms] == [str(i) for i in range(6)]

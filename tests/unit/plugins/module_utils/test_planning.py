@@ -53,6 +53,25 @@ def test_health_classification():
     assert planning.is_unhealthy(vm(0, health=None), require_health_signal=True)
 
 
+@pytest.mark.parametrize('health', ['healthy', 'unhealthy', 'unknown', 'initializing', None])
+@pytest.mark.parametrize('power', ['running', 'stopped', 'deallocated', None])
+@pytest.mark.parametrize('provisioning', ['succeeded', 'failed', 'updating'])
+def test_an_instance_that_settles_not_recovered_fails_the_batch_read_however_health_is_required(
+        health, power, provisioning):
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.decisions import batch_recovered
+    one = dict(vm(1, health=health, power=power), provisioning_state=provisioning)
+    rest = [vm(0), vm(2)]
+    if planning.settles_not_recovered(one):
+        # a health poll may stop here: the full read could not have said "recovered", with or without a signal
+        assert not batch_recovered(rest + [one], require_health_signal=False)
+        assert not batch_recovered(rest + [one], require_health_signal=True)
+    else:
+        # it does not stop on an instance that the full read would count as recovered without a signal
+        assert batch_recovered(rest + [one], require_health_signal=False)
+    assert planning.settles_not_recovered(one) == (power != 'running' or provisioning == 'failed'
+                                                   or health not in ('healthy', None))
+
+
 def test_plan_never_spans_zones_and_follows_update_domains():
     fleet = [vm(i, zone=str(i % 3 + 1), ud=(i // 3) % 5) for i in range(12)]
     plan = planning.plan_batches(fleet, max_batch_instance_percent=20)
