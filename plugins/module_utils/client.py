@@ -318,7 +318,7 @@ class ComputeClient(object):
         Uniform, all instances: the VM list, one request per page. Named ones: one GET each, in parallel,
         while named_by_get says so, else the list (keeping only the named instances). Ids that cannot name
         instances of the mode fail before any instance is read. ``stop_when`` (see get_instances) ends the
-        named GETs early; the list and Flexible reads read every instance.
+        named GETs early, on both modes; the VM list is read in full.
         """
         mode = self.orchestration_mode(ref)
         problem = ids_for_mode_error(instance_ids or [], mode, ref)
@@ -326,7 +326,7 @@ class ComputeClient(object):
             raise AzureVmssError(problem, unknown_instance_ids=[i for i in instance_ids if not str(i).isdigit()])
         if mode == FLEXIBLE:
             from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible
-            return flexible.read_vms(self, ref, instance_ids)
+            return flexible.read_vms(self, ref, instance_ids, stop_when=stop_when)
         if not instance_ids:
             return self.list_instances(ref)
         if self.named_by_get(ref, len(instance_ids)):

@@ -72,7 +72,7 @@ options:
         (with that one) and RV(stopped_early) is V(true). Read again without it when every instance's state is needed.
       - A poll of 200 instances during the minutes they reboot then costs about 10 to 20 requests instead of 200. An
         instance without a health state does not stop the read (O(health_fallback) may still find one).
-      - Only named instances read one GET each stop early; the VM list and a Flexible scale set's VMs are read in full.
+      - Only named instances read one GET each (on both modes) stop early; the VM list is read in full.
     type: bool
     default: false
 '''

@@ -82,6 +82,18 @@ def test_named_vms_are_one_get_each_in_the_order_asked(arm):
     assert all('expand=instanceView' in r['query'] for r in arm.requests[1:])
 
 
+def test_a_poll_of_named_vms_stops_sending_once_one_is_down_and_names_no_unread_vm_unknown(arm):
+    names = ['web_%03d' % i for i in range(200)]
+    flexible_scale_set(arm, capacity=1000)
+    for i, name in enumerate(names):
+        arm.on('GET', VMS + '/' + name, body=flex_vm(name))
+    stop_at = 'web_004'
+    vms = arm.client().read_instances(REF, names, stop_when=lambda vm: vm['name'] == stop_at)
+    got = [vm['name'] for vm in vms]
+    assert stop_at in got and got == sorted(got)
+    assert len(paths(arm)) - 1 == len(vms) <= 5 + 10  # the VMs up to web_004, at most the workers in flight
+
+
 def test_many_named_vms_of_a_small_fleet_come_from_one_page_matching_names_without_case(arm):
     names = ['web_%d' % i for i in range(8)]
     flexible_scale_set(arm, capacity=8).on('GET', VMS, body={'value': [flex_vm(n) for n in names]})
