@@ -271,7 +271,8 @@ class ComputeClient(object):
         first set-up, and a class set up once is never written again. All Model subclasses, not only those a
         VM page holds, so that no field a page might carry is missed: ~500 classes, 0.1-0.2 s, once per process.
         """
-        from azure.mgmt.compute import models  # noqa: F401 pylint: disable=unused-import  (defines the classes)
+        # models defines the classes (imported by the client already, but not by model_base)
+        from azure.mgmt.compute import models  # noqa: F401 pylint: disable=unused-import
         from azure.mgmt.compute._utils.model_base import Model
         classes = Model.__subclasses__()
         while classes:
