@@ -238,6 +238,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # one token before the workers start, or each would ask Azure AD for its own
         records[0][0]._credential.get_token(records[0][0]._scope)
         workers = max(1, min(int(self.get_option('maintenance_status_workers') or 1), len(records)))
+        if workers > 1:
+            records[0][0].set_up_models()  # or two workers' first VM pages can race the SDK's model set-up
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for _done in pool.map(read, records):
                 pass

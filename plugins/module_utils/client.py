@@ -262,6 +262,24 @@ class ComputeClient(object):
         """
         return json.loads(b''.join(operation(*args, stream=True, **kwargs)))
 
+    @staticmethod
+    def set_up_models():
+        """Set every azure-mgmt-compute model class up now, on this thread, before workers build models.
+
+        For paged lists (list_instances), which take no ``stream=True`` (the pager fixes it) and whose
+        ``cls=`` callback only sees the models after they were built: the race read_json avoids is a class's
+        first set-up, and a class set up once is never written again. All Model subclasses, not only those a
+        VM page holds, so that no field a page might carry is missed: ~500 classes, 0.1-0.2 s, once per process.
+        """
+        # models defines the classes (imported by the client already, but not by model_base)
+        from azure.mgmt.compute import models  # noqa: F401 pylint: disable=unused-import
+        from azure.mgmt.compute._utils.model_base import Model
+        classes = Model.__subclasses__()
+        while classes:
+            cls = classes.pop()
+            cls.__new__(cls)  # the set-up is Model.__new__'s; the bare instance is dropped
+            classes.extend(cls.__subclasses__())
+
     def get_instances(self, ref, instance_ids, stop_when=None):
         """Named instances, up to INSTANCE_READ_WORKERS at once; every unknown id is named in one error.
 

@@ -15,6 +15,7 @@ from ansible.plugins.loader import inventory_loader
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as inv
 from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import FakeArm, FakeCredential
+from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.sdk_race import replay
 
 SUB1 = '22222222-2222-4222-8222-222222222222'
 SUB2 = '33333333-3333-4333-8333-333333333333'
@@ -217,3 +218,15 @@ def test_pace_delay_waits_only_when_the_bucket_runs_low():
     assert inv.pace_delay(None) == 0 and inv.pace_delay(51) == 0
     assert inv.pace_delay(50) == pytest.approx(1 / 6.0)
     assert inv.pace_delay(0) == pytest.approx(51 / 6.0)
+
+
+def test_vm_lists_on_two_workers_survive_the_sdks_first_use_race():
+    # Issue 19's interleaving (sdk_race.py) replayed on maintenance_status_workers=2: two scale sets' paged
+    # VM lists at once through the SDK's own pager. Unless the models were set up before the workers
+    # started, one worker's page comes back as plain dicts: "'dict' object has no attribute 'as_dict'".
+    pytest.importorskip('azure.mgmt.compute')
+    report = replay('inventory', ansible_loader=True)
+    assert report['error'] is None
+    counts = dict(eligible=1, already_maintained=0, not_eligible=0, not_in_wave=0)
+    assert report['result'] == [counts, counts]
+    assert report['raced'] is False  # both workers built VM models; neither had to set the class up

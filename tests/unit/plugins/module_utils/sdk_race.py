@@ -18,9 +18,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import subprocess
 import sys
 import threading
 
+from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import SUB, VMSS_PATH
+
+API_PATH = VMSS_PATH.replace('/web', '/api')
 WAIT = 10  # seconds; generous: the machine may be busy, and an unmet wait only means "did not race"
 
 
@@ -63,8 +68,13 @@ class Interleaver(object):
     def __call__(self, frame, event, arg):
         code = frame.f_code
         if code.co_filename.endswith('model_base.py') and code.co_name in ('__new__', '<dictcomp>'):
+            if frame.f_locals.get('cls') is self.target and self._set_up():
+                return None  # set up before: this __new__ only builds an instance, nothing to overlap
             return self._local
         return None
+
+    def _set_up(self):
+        return '%s.%s' % (self.target.__module__, self.target.__qualname__) in self.target._calculated
 
 
 def readers():
@@ -85,8 +95,20 @@ def readers():
             thread.join()
         return [type(item).__name__ for item in out]
 
+    def inventory(client):
+        # The inventory's maintenance status: two Uniform scale sets' VM lists (paged) on two workers.
+        from ansible.plugins.loader import inventory_loader
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as fleet
+        from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import scale_set_body
+        plugin = inventory_loader.get('azure_vmss.maintenance.scale_sets')  # replay(..., ansible_loader=True)
+        plugin.set_options(direct=dict(plugin='azure_vmss.maintenance.scale_sets', maintenance_status_workers=2))
+        records = [(client, fleet.host_vars(scale_set_body(path), SUB)) for path in (VMSS_PATH, API_PATH)]
+        plugin._read_maintenance(records)
+        return [hostvars['azure_maintenance_counts'] for _client, hostvars in records]
+
     return {
         'sdk': ('VirtualMachineScaleSetVM', sdk),
+        'inventory': ('VirtualMachineScaleSetVM', inventory),
         'get_instances': ('VirtualMachineScaleSetVM', lambda client: client.get_instances(ref, ['0', '1'])),
         'get_instance_views': ('VirtualMachineScaleSetVMInstanceView',
                                lambda client: client.get_instance_views(ref, ['0', '1'])),
@@ -96,12 +118,14 @@ def readers():
 
 def fake_arm():
     from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import (
-        FakeArm, VMSS_PATH, flexible_vm, scale_set_body)
+        FakeArm, flexible_vm, scale_set_body)
     arm = FakeArm().scale_set(mode='Flexible')
     for i in range(2):
         arm.on('GET', '/virtualMachines/%d' % i, body=vm_body(VMSS_PATH, i))
         arm.on('GET', '/virtualMachines/%d/instanceView' % i, body=vm_body(VMSS_PATH, i)['properties']['instanceView'])
         arm.on('GET', '/virtualMachines/web_%d' % i, body=flexible_vm('web_%d' % i))
+    for i, path in enumerate((VMSS_PATH, API_PATH)):
+        arm.on('GET', path + '/virtualMachines', body={'value': [vm_body(path, i)]})
     return arm, scale_set_body
 
 
@@ -116,6 +140,24 @@ def vm_body(scale_set_path, i):
                                             'maintenanceRedeployStatus': {'isCustomerInitiatedMaintenanceAllowed': True},
                                             'vmHealth': {'status': {'code': 'HealthState/healthy'}},
                                             'statuses': [{'code': 'PowerState/running'}]}}}
+
+
+def replay(reader, ansible_loader=False):
+    """main(reader) in a new interpreter (the tests' own has set the model classes up long ago): its report.
+
+    ``ansible_loader``: set Ansible's collection loader up first, as ansible-inventory has it, so that the
+    inventory plugin loads by name (only where the controller's Ansible is importable: not in module_utils
+    unit tests, which ansible-test runs with the target side of Ansible only).
+    """
+    code = 'from %s import main; main(%r)' % (__name__, reader)
+    if ansible_loader:
+        root = __file__.rsplit(os.sep + 'ansible_collections' + os.sep, 1)[0]
+        code = 'from ansible.plugins.loader import init_plugin_loader; init_plugin_loader([%r]); %s' % (root, code)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)  # the assert below shows its stderr
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def main(name):

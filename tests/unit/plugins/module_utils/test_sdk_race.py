@@ -6,30 +6,16 @@ interpreter, where no model class is set up yet, as in every module run."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
 from .fake_arm import FakeArm, VMSS_PATH, flexible_vm  # noqa: E402
-from .sdk_race import vm_body  # noqa: E402
+from .sdk_race import replay, vm_body  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
 
 REF = ScaleSetRef('rg', 'web')
-
-
-def replay(reader):
-    """sdk_race.main(reader) in a new interpreter (this one has set the model classes up long ago)."""
-    code = 'from %s.sdk_race import main; main(%r)' % (__package__, reader)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def test_the_sdk_alone_hands_back_a_plain_dict_when_two_threads_build_its_first_model():
