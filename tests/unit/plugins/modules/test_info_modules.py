@@ -108,6 +108,28 @@ def test_more_named_instances_than_the_pool_are_listed_when_the_list_is_cheaper(
     assert [i['instance_id'] for i in result['instances']] == ['0', '1', '2', '3', '4', '6']
 
 
+def test_a_recovery_poll_stops_at_an_instance_still_initializing_and_says_so(run):
+    arm = uniform(FakeArm(), capacity=1000)
+    for i in range(100):
+        arm.on('GET', VMSS + '/virtualMachines/%d' % i, body=vm(i, health='initializing' if i == 2 else 'healthy'))
+    ids = [str(i) for i in range(100)]
+    result, arm = run(instance_view_info, args(instance_ids=ids, stop_at_unrecovered=True), arm=arm)
+    assert result['stopped_early'] is True
+    read = [i['instance_id'] for i in result['instances']]
+    assert '2' in read and len(read) < 100 and len(arm.requests) == 1 + len(read)
+    assert result['summary']['total'] == len(read)
+
+
+def test_a_recovery_poll_that_finds_all_recovered_reads_them_all(run):
+    arm = uniform(FakeArm(), capacity=1000)
+    for i in range(100):
+        arm.on('GET', VMSS + '/virtualMachines/%d' % i, body=vm(i, health='healthy'))
+    result, arm = run(instance_view_info, args(instance_ids=[str(i) for i in range(100)], stop_at_unrecovered=True),
+                      arm=arm)
+    assert result['stopped_early'] is False
+    assert len(result['instances']) == 100 and len(arm.requests) == 101
+
+
 def test_unknown_instance_fails_naming_it(run):
     arm = (FakeArm().on('GET', '/virtualMachines/1', body=vm(1))
            .on('GET', '/virtualMachines/9', status=404, body={'error': {'code': 'NotFound', 'message': 'x'}})
