@@ -554,7 +554,7 @@ def phase_of(task, route):
                     return "eligibility read (perform_maintenance)"
                 return "maintenance POST + LRO polls"
             if phase in ("budget read (fleet, before batch 2+)", "health polls") and route == "vmss_get":
-                return "scale set GETs (%s)" % phase.split(" (")[0]
+                return "scale set GETs (%s)" % phase.split(" (", maxsplit=1)[0]
             return phase
     if route == "vmss_get":
         return "scale set GETs (other tasks)"
