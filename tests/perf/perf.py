@@ -520,7 +520,7 @@ tools_coll_root = [None]
 PHASES = ((r"^Read the fleet's health before batch", "budget read (fleet, before batch 2+)"),
           (r"^Maintain the instances of batch", "perform_maintenance"),
           (r"^Wait until every instance is running and healthy", "health polls"),
-          (r"^Read every instance of batch \\d+ after health_timeout", "health polls"),
+          (r"^Read every instance after health_timeout, batch", "health polls"),
           (r"lease", "lease (tags)"),
           (r"repairs", "automatic repairs"))
 # within perform_maintenance: the eligibility read, the POST and its LRO status polls
