@@ -19,6 +19,8 @@ import glob
 import importlib
 import json
 import os
+import time
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -99,7 +101,9 @@ BASE_ARGS = dict(subscription_id=SUB, client_id='app', secret='s3cret-value', te
 EXTRA_ARGS = {
     'perform_maintenance': dict(all_instances=True),
     'orchestration_service': dict(state='suspended'),
-    'maintenance_lease': dict(action='acquire', run_id='run-1', confirm_delay=0.2),
+    # A confirm_delay far above a loaded machine's read-and-write time (0.3 s was seen against 0.2 s); the
+    # run fixture records the module's waits instead of sleeping them.
+    'maintenance_lease': dict(action='acquire', run_id='run-1', confirm_delay=60),
 }
 OP_URL = RM + '/subscriptions/%s/providers/Microsoft.Compute/locations/westeurope/operations/op-1?api-version=2026-04-01' % SUB
 FAST = {'retry-after-ms': '10'}
@@ -191,6 +195,9 @@ def run(monkeypatch, capsys):
         if hasattr(basic, '_ANSIBLE_PROFILE'):
             monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy')
         module = importlib.import_module('ansible_collections.azure_vmss.maintenance.plugins.modules.%s' % name)
+        if name == 'maintenance_lease':
+            # Its confirm_delay wait is recorded, not slept (see EXTRA_ARGS); its clock stays the real one.
+            monkeypatch.setattr(module, 'time', SimpleNamespace(time=time.time, sleep=lambda seconds: None))
         with pytest.raises(SystemExit):
             module.main()
         return json.loads(capsys.readouterr().out)

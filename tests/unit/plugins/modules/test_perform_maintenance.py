@@ -322,4 +322,4 @@ def test_wait_timeout_fails_saying_the_operation_goes_on(run, arm):
     assert 'instance_view_info' in result['msg'] and OP_URL in result['msg']
     assert result['operation_url'] == OP_URL
     assert result['instance_ids'] == ['1']
-    assert result['elapsed_seconds'] < 5
+    assert result['elapsed_seconds'] < 30  # stopped by wait_timeout, not the default hour; slack for a busy machine
