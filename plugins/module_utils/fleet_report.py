@@ -10,6 +10,7 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import format_time
 
 MAINTAINED = 'maintained'
 NOTHING_TO_DO = 'nothing to do'
@@ -35,6 +36,13 @@ def scale_set_outcome(entry):
     return NOTHING_TO_DO, left
 
 
+def utc_time(value):
+    """``value`` as ``YYYY-MM-DDTHH:MM:SSZ`` when it is a time: Azure's deadlines carry 7-digit fractions and
+    an offset, Ansible's now() microseconds, and an operator reads the report at a glance. Anything else as it is."""
+    parsed = _parse_time(value) if value else None
+    return format_time(parsed) if parsed else value
+
+
 def fleet_report(entries, started=None, finished=None, now=None):
     """``entries``: one per scale-set host, {host, subscription_id, resource_group, scale_set, deadline,
     pending, failed, report} (deadline and pending from the inventory's maintenance status, report the
@@ -55,12 +63,12 @@ def fleet_report(entries, started=None, finished=None, now=None):
             left_total += left
         rows.append(dict(host=entry.get('host'), subscription_id=entry.get('subscription_id'),
                          resource_group=entry.get('resource_group'), scale_set=entry.get('scale_set'),
-                         outcome=outcome, maintained=done, left=left, deadline=entry.get('deadline'),
+                         outcome=outcome, maintained=done, left=left, deadline=utc_time(entry.get('deadline')),
                          message=report.get('message') or entry.get('message')))
     with_work_left = [r for r in rows if (r['left'] is None or r['left'] > 0) and _parse_time(r['deadline'])]
     earliest = min(with_work_left, key=lambda r: _parse_time(r['deadline'])) if with_work_left else None
     return dict(
-        started=started, finished=finished,
+        started=utc_time(started), finished=utc_time(finished),
         scale_sets=rows,
         totals=dict(scale_sets=len(rows), instances_maintained=maintained, instances_left=left_total,
                     scale_sets_left_unknown=len(unknown_left), outcomes=totals),

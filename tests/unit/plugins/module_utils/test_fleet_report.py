@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.fleet_report import fleet_report, scale_set_outcome
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.fleet_report import fleet_report, scale_set_outcome, utc_time
 
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
 
@@ -51,3 +51,13 @@ def test_totals_left_and_earliest_deadline():
 def test_empty_fleet():
     report = fleet_report([], now=NOW)
     assert report['totals']['scale_sets'] == 0 and report['earliest_deadline'] is None and report['failed'] is False
+
+
+def test_times_are_shown_to_the_second_in_utc():
+    # Azure's deadline (7 fractional digits, an offset) and Ansible's now(utc=true).isoformat() (microseconds)
+    report = fleet_report([entry('a', pending=3, deadline='2026-12-08T04:36:56.3997630+01:00')],
+                          finished='2026-12-02T03:55:27.585441', now=NOW)
+    assert report['scale_sets'][0]['deadline'] == '2026-12-08T03:36:56Z'
+    assert report['earliest_deadline']['deadline'] == '2026-12-08T03:36:56Z'
+    assert report['finished'] == '2026-12-02T03:55:27Z'
+    assert utc_time(None) is None and utc_time('soon') == 'soon'
