@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import (  # noqa: E402
-    ScaleSetRef, parse_remaining_resource)
+    ScaleSetRef, json_items, parse_remaining_resource)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
 from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
 
@@ -229,6 +229,35 @@ def test_reads_go_through_azure_mgmt_compute_and_follow_next_link():
     assert 'expand=instanceView' in single['query']
     # the SDK's own user agent part: the request was built by ComputeManagementClient
     assert all('azsdk-python-mgmt-compute' in r['headers']['User-Agent'] for r in arm.requests)
+
+
+def test_the_vm_list_keeps_arm_json_and_the_sdks_request_and_errors():
+    # Pages as ARM sent them (a field no model knows stays), sent by the SDK's own request and pipeline.
+    vm = {'instanceId': '0', 'properties': {'instanceView': {'platformUpdateDomain': 2}}, 'futureField': {'x': 1}}
+    next_link = RM + VMSS_PATH + '/virtualMachines?api-version=2026-04-01&$expand=instanceView&$skiptoken=1'
+    arm = (FakeArm().on('GET', VMSS_PATH + '/virtualMachines', body={'value': [vm], 'nextLink': next_link}, times=1)
+           .on('GET', VMSS_PATH + '/virtualMachines', body={'value': []}))
+    vms = arm.client().list_instances(REF)
+    assert vms == [vm] and isinstance(vms[0], dict)  # an SDK model is a MutableMapping, not a dict
+    assert [r['path'] for r in arm.requests] == [VMSS_PATH + '/virtualMachines'] * 2
+    assert all('azsdk-python-mgmt-compute' in r['headers']['User-Agent'] for r in arm.requests)
+    assert all(r['headers']['Authorization'] == 'Bearer fake-token' for r in arm.requests)
+    missing = FakeArm().on('GET', VMSS_PATH + '/virtualMachines', status=404,
+                           body={'error': {'code': 'ResourceNotFound', 'message': 'no scale set web'}})
+    with pytest.raises(AzureVmssError) as err:
+        missing.client().list_instances(REF)
+    assert 'ResourceNotFound' in err.value.msg and "list the instances of scale set 'web'" in err.value.msg
+
+
+def test_a_pager_of_another_shape_is_read_through_its_models():
+    class Model(object):
+        def __init__(self, data):
+            self.data = data
+
+        def as_dict(self):
+            return dict(self.data)
+
+    assert list(json_items(iter([Model({'instanceId': '3'})]))) == [{'instanceId': '3'}]
 
 
 def test_many_named_instances_are_read_ten_at_once():
