@@ -69,28 +69,6 @@ class ScaleSetRef(object):
         return "scale set '%s' in resource group '%s'" % (self.name, self.resource_group)
 
 
-def json_items(pager):
-    """The items of an SDK list operation's pages as ARM's JSON, not as SDK models.
-
-    An SDK list returns ``azure.core.paging.ItemPaged(get_next, extract_data)``: ``get_next`` sends the SDK's own
-    request for a page (its URL and api-version, ``nextLink`` after the first, the client's pipeline with its
-    credential, retries and user agent, and its error mapping); ``extract_data`` builds a model per item. The
-    same ``get_next`` with a parser that keeps the JSON saves building a model per VM only to turn it back into
-    a dict with ``as_dict()``, which was about 0.7 s of a 1,000-VM read (the JSON is what ``as_dict()`` gives,
-    and what the single reads, ``read_json``, return). A pager of another shape is read through its models.
-    """
-    from azure.core.paging import ItemPaged
-    args = getattr(pager, '_args', None)
-    if not isinstance(pager, ItemPaged) or not args or not callable(args[0]):
-        return (item.as_dict() for item in pager)
-
-    def extract_json(pipeline_response):
-        body = pipeline_response.http_response.json()
-        return body.get('nextLink') or None, iter(body.get('value') or [])
-
-    return ItemPaged(args[0], extract_json)
-
-
 class ComputeClient(object):
     """One ComputeManagementClient for one module run, with request accounting for results and pacing."""
 
@@ -261,7 +239,7 @@ class ComputeClient(object):
         """Every VM of the scale set with its instance view: one request per page of the VM list, as JSON."""
         try:
             pager = self._compute.virtual_machine_scale_set_vms.list(ref.resource_group, ref.name, expand=expand)
-            return list(json_items(pager))
+            return list(self.json_items(pager))
         except Exception as exc:
             raise self._fail(exc, 'list the instances of {target}', ref)
 
@@ -283,6 +261,28 @@ class ComputeClient(object):
         ``stream=True`` hands back the body unread; request, retries and error mapping stay the SDK's.
         """
         return json.loads(b''.join(operation(*args, stream=True, **kwargs)))
+
+    @staticmethod
+    def json_items(pager):
+        """The items of an SDK list operation's pages as ARM's JSON, not as SDK models.
+
+        An SDK list returns ``azure.core.paging.ItemPaged(get_next, extract_data)``: ``get_next`` sends the SDK's own
+        request for a page (its URL and api-version, ``nextLink`` after the first, the client's pipeline with its
+        credential, retries and user agent, and its error mapping); ``extract_data`` builds a model per item. The
+        same ``get_next`` with a parser that keeps the JSON saves building a model per VM only to turn it back into
+        a dict with ``as_dict()``, which was about 0.7 s of a 1,000-VM read (the JSON is what ``as_dict()`` gives,
+        and what the single reads, ``read_json``, return). A pager of another shape is read through its models.
+        """
+        from azure.core.paging import ItemPaged
+        args = getattr(pager, '_args', None)
+        if not isinstance(pager, ItemPaged) or not args or not callable(args[0]):
+            return (item.as_dict() for item in pager)
+
+        def extract_json(pipeline_response):
+            body = pipeline_response.http_response.json()
+            return body.get('nextLink') or None, iter(body.get('value') or [])
+
+        return ItemPaged(args[0], extract_json)
 
     @staticmethod
     def set_up_models():

@@ -48,11 +48,10 @@ def list_vms(client, ref, expand='instanceView'):
     ``$expand=instanceView`` is accepted only with this ``$filter``. Each VM is checked against the scale set
     again, so nothing outside it can ever be maintained.
     """
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import client as client_module
     target = scale_set_id(client, ref)
     try:
         pager = client.compute.virtual_machines.list(ref.resource_group, filter=vm_list_filter(target), expand=expand)
-        vms = list(client_module.json_items(pager))
+        vms = list(client.json_items(pager))
     except Exception as exc:
         raise client.fail(exc, 'list the VMs of {target}', ref)
     return [vm for vm in vms if belongs_to(vm, target)]

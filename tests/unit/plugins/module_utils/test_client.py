@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import (  # noqa: E402
-    ScaleSetRef, json_items, parse_remaining_resource)
+    ComputeClient, ScaleSetRef, parse_remaining_resource)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
 from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
 
@@ -257,7 +257,7 @@ def test_a_pager_of_another_shape_is_read_through_its_models():
         def as_dict(self):
             return dict(self.data)
 
-    assert list(json_items(iter([Model({'instanceId': '3'})]))) == [{'instanceId': '3'}]
+    assert list(ComputeClient.json_items(iter([Model({'instanceId': '3'})]))) == [{'instanceId': '3'}]
 
 
 def test_many_named_instances_are_read_ten_at_once():
