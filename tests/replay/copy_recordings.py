@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Copy the recorded Azure answers that concern the collection into tests/replay/recordings/pairs.jsonl.
 
 A development tool, run by hand when the shared recordings change: nothing in the project reads ../shared at
-run time. Usage: tests/replay/copy_recordings.py [../shared/recordings/pairs.jsonl]
+run time. Usage: python tests/replay/copy_recordings.py [../shared/recordings/pairs.jsonl]
 
 What is kept of each pair: source (upstream repository, path, commit), interaction_index, method, uri,
 request_body, status, response_body, and of the response headers only those the collection or the SDK reads
