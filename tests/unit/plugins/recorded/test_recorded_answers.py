@@ -303,3 +303,16 @@ def test_a_recorded_429_without_retry_after_waits_the_seconds_of_its_message(mon
     assert not result.get('failed'), result.get('msg')
     assert slept == [said]
     assert len(arm.requests) == 2
+
+
+@pytest.mark.parametrize('pair', [p for p in rec.pairs('tags_get', 200) + rec.pairs('tags_patch', 200)
+                                  if isinstance(p['response_body'], dict)],
+                         ids=lambda p: '%s#%s' % (p['source'].rsplit('/', 1)[-1][:50], p['interaction_index']))
+def test_maintenance_lease_reads_every_recorded_tags_answer(run, pair):
+    # Another resource's tags, read as the scale set's: the Tags API answers alike at every scope.
+    arm = answer(FakeArm(), 'GET', VMSS + '/providers/Microsoft.Resources/tags/default', pair)
+    result = run(maintenance_lease, arm, action='read')
+    assert not result.get('failed'), result.get('msg')
+    recorded = (pair['response_body'].get('properties') or {}).get('tags') or {}
+    assert ('azure_vmss_maintenance_lease' in [k.lower() for k in recorded]) is (result['lease'] is not None)
+    assert result['changed'] is False and result['held'] is False
