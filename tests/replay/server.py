@@ -75,7 +75,7 @@ class Replay(object):
             else:
                 reply = item['answers'][min(item['cursor'], len(item['answers']) - 1)]
                 item['cursor'] += 1
-                self.served.append(reply)
+                self.served.append(dict(reply, kind=kind_of(handler.command, handler.path) or 'other'))
         if reply is None:
             message = 'no recorded answer for %s %s' % (key[0], handler.path)
             send(handler, Resp(404, {'error': {'code': 'NoRecording', 'message': message}}), {})

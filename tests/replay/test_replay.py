@@ -24,6 +24,7 @@ SCENES = collections.OrderedDict()
 for _pair in sorted(PAIRS, key=lambda p: (p['scene'], p['interaction_index'])):
     SCENES.setdefault(_pair['scene'], []).append(_pair)
 STATS = dict(replayed=set(), not_replayed={}, misses=[], runs=0, checks=0, labels=collections.Counter(),
+             stand_in_requests=collections.Counter(),
              scenes_run=set(), modules=collections.Counter())
 MIN_SHARE = 0.9
 
@@ -159,6 +160,7 @@ def test_scene(replay_server, scene):
         STATS['replayed'].update(served)
         STATS['replayed'].update(drive['also_served'])
         STATS['labels'].update(set(drive['labels']))
+        STATS['stand_in_requests'].update('%s: %s' % (a['kind'], a['label']) for a in replay.served if a['label'])
     assert not failures, '\n'.join(failures)
 
 
@@ -176,6 +178,8 @@ def test_coverage_and_report():
         sources=dict(collections.Counter(p['source'].split(':')[0] for p in PAIRS)),
         not_replayed=dict(collections.Counter(missing.values())),
         stand_ins=dict(STATS['labels']),
+        # the requests no recording answered as it was recorded, by kind and stand-in (plans.OVERLAYS, COMPOSED)
+        stand_in_requests=dict(STATS['stand_in_requests']),
         unanswered_requests=dict(collections.Counter('%s %s' % (m['kind'], m['method']) for m in STATS['misses'])))
     out = os.environ.get('REPLAY_REPORT') or os.path.join(os.path.dirname(os.path.dirname(HERE)), 'build', 'replay',
                                                           'report.json')
