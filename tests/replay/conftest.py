@@ -1,8 +1,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The replay stage: imports (the collection as ansible_collections.azure_vmss.maintenance, the simulator's
 armsim) and one replay server for the session."""
+import atexit
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 
@@ -22,6 +24,7 @@ def _collections_path():
     if parts[-3:] == ['ansible_collections', 'azure_vmss', 'maintenance']:
         return os.sep.join(parts[:-3])
     top = tempfile.mkdtemp(prefix='replay-collections-')
+    atexit.register(shutil.rmtree, top, True)
     os.makedirs(os.path.join(top, 'ansible_collections', 'azure_vmss'))
     os.symlink(ROOT, os.path.join(top, 'ansible_collections', 'azure_vmss', 'maintenance'))
     return top
