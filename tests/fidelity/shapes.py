@@ -51,12 +51,10 @@ def walk(value, path=''):
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            for found in walk(item, '%s.%s' % (path, key) if path else key):
-                yield found
+            yield from walk(item, '%s.%s' % (path, key) if path else key)
     elif isinstance(value, list):
         for item in value:
-            for found in walk(item, path + '[]'):
-                yield found
+            yield from walk(item, path + '[]')
 
 
 def is_enum(path):
