@@ -103,9 +103,12 @@ class ComputeClient(object):
         """The run's one ComputeManagementClient, built on first use (after argument checks and credentials)."""
         if self._sdk is None:
             from azure.mgmt.compute import ComputeManagementClient
+            from ansible_collections.azure_vmss.maintenance.plugins.module_utils.throttling import retry_policy
+            options = dict(self._options)
+            options.setdefault('retry_policy', retry_policy(**self._options))
             self._sdk = ComputeManagementClient(
                 self._credential, self._subscription_id, base_url=self._base_url, credential_scopes=[self._scope],
-                user_agent=self._user_agent, raw_response_hook=self._on_response, **self._options)
+                user_agent=self._user_agent, raw_response_hook=self._on_response, **options)
         return self._sdk
 
     # -- accounting -------------------------------------------------------------------------------

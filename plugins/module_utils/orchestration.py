@@ -31,8 +31,12 @@ def same_resource_id(left, right):
 
 
 def vm_list_filter(scale_set_id):
-    """The Virtual Machines - List ``$filter`` that keeps a Flexible scale set's VMs (OData quotes doubled)."""
-    return "virtualMachineScaleSet/id eq '%s'" % str(scale_set_id).replace("'", "''")
+    """The Virtual Machines - List ``$filter`` that keeps a Flexible scale set's VMs (OData quotes doubled).
+
+    The property name quoted, as the Azure CLI sends it: the form real Azure was recorded answering
+    (tests/replay/recordings); the REST reference's unquoted form was never recorded.
+    """
+    return "'virtualMachineScaleSet/id' eq '%s'" % str(scale_set_id).replace("'", "''")
 
 
 def belongs_to(vm, scale_set_id):

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import snake_dict
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestration import orchestration_mode
 
 # The Application Health extension, as Azure documents it (publisher and the two types).
 HEALTH_EXTENSION_PUBLISHER = 'Microsoft.ManagedServices'
@@ -114,7 +115,7 @@ def shape_scale_set(scale_set, instance_view=None):
         capacity=sku.get('capacity'),
         sku=dict(name=sku.get('name'), tier=sku.get('tier'), capacity=sku.get('capacity')),
         zones=list(scale_set.get('zones') or []),
-        orchestration_mode=props.get('orchestrationMode') or 'Uniform',
+        orchestration_mode=orchestration_mode(scale_set),
         upgrade_policy=upgrade_policy(scale_set),
         automatic_repairs_policy=automatic_repairs_policy(scale_set),
         health_signal=health_signal(scale_set),

@@ -102,7 +102,10 @@ os_upgrades:
         version: 22.04.202611010
   contains:
     running_status:
-      description: C(code) (V(RollingForward), V(Cancelled), V(Completed), V(Faulted)), C(start_time) and C(end_time).
+      description:
+        - C(code) (V(RollingForward), V(Cancelled), V(Completed), V(Faulted)), C(start_time) and C(end_time).
+        - The keys are Azure's as it sends them; an answer Azure gave in 2018 (api-version 2019-03-01) has
+          C(completed_time) where the reference says C(end_time).
       type: dict
       returned: when ARM sends it
     progress:

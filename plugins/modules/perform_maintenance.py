@@ -192,7 +192,7 @@ instance_ids:
       numeric order, then VM names; numeric ids on a Uniform scale set, VM names (as Azure spells them) on a
       Flexible one.
     - On a Flexible scale set, only the VMs whose request Azure accepted, when a refused request stopped the rest.
-    - Empty when nothing was, or would be, sent.
+    - Empty when nothing was, or would be, sent, and when Azure refused the request (nothing started).
   returned: always
   type: list
   elements: str
@@ -385,6 +385,8 @@ class PerformMaintenance(object):
         try:
             operation = module.client.begin_perform_maintenance(module.scale_set, eligible, wait=wait)
         except AzureVmssError as exc:
+            # Refused before anything started (Azure's recorded 409 OperationNotAllowed, 400 InvalidParameter).
+            self.result.update(changed=False, instance_ids=[])
             hint = ''
             if exc.status_code == 409:
                 hint = ('Azure rejected the request for instances %s; their eligibility may have changed since the '

@@ -165,6 +165,7 @@ query_result:
   sample: {max_batch_instance_percent: 20}
 '''
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestration import FLEXIBLE, orchestration_mode
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import query_result
@@ -184,7 +185,7 @@ def main():
         wire = module.client.get_scale_set(ref)
         view = None
         if module.params['instance_view']:
-            if (wire.get('properties') or {}).get('orchestrationMode') == 'Flexible':
+            if orchestration_mode(wire) == FLEXIBLE:
                 module.warn(FLEXIBLE_NOTE % ref)
             else:
                 view = module.client.get_scale_set_instance_view(ref)

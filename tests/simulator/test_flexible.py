@@ -78,9 +78,19 @@ def test_one_vm_get_and_instance_view(sim, client):
     assert routes(sim) == ["virtual_machine_get", "virtual_machine_instance_view", "virtual_machine_get"]
 
 
+def test_the_scale_set_vm_list_answers_stubs_as_azure_does(sim, client):
+    # Recorded by the Azure CLI (shared recordings' README): 200, items without properties, not a refusal.
+    pages = list(client.virtual_machine_scale_set_vms.list(RG, FLEX, expand="instanceView").by_page())
+    items = [item.as_dict() for page in pages for item in page]
+    assert len(pages) == 3  # paged like the Uniform list (vm_page_size 2, 5 VMs)
+    assert sorted(item["instanceId"] for item in items) == sorted(NAMES)
+    assert all(set(item) == {"name", "id", "type", "location", "instanceId", "zones"} for item in items)
+    assert all(item["zones"] == [None] and item["name"] == item["instanceId"] for item in items)
+    assert [(e["route"], e["status"]) for e in sim.log if e["route"] != "token"] == [("vm_list", 200)] * 3
+
+
 def test_the_scale_set_vm_apis_are_refused(sim, client):
     calls = [
-        lambda: list(client.virtual_machine_scale_set_vms.list(RG, FLEX, expand="instanceView")),
         lambda: client.virtual_machine_scale_set_vms.get(RG, FLEX, NAMES[0]),
         lambda: client.virtual_machine_scale_set_vms.get_instance_view(RG, FLEX, "0"),
         lambda: client.virtual_machine_scale_sets.get_instance_view(RG, FLEX),
@@ -97,10 +107,10 @@ def test_the_scale_set_vm_apis_are_refused(sim, client):
         messages.append(err.value.error.message)
     assert messages[0] == ("Operation 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed on Virtual "
                            "Machine Scale Set 'vmss-flex'.")
-    assert messages[3].startswith("Operation 'VirtualMachineScaleSets.instanceView.GET'")
+    assert messages[2].startswith("Operation 'VirtualMachineScaleSets.instanceView.GET'")
     assert all(m.endswith("is not allowed on Virtual Machine Scale Set 'vmss-flex'.") for m in messages)
     statuses = [(e["route"], e["status"]) for e in sim.log if e["route"] != "token"]
-    refused = ("vm_list", "vm_get", "vm_instance_view", "vmss_instance_view", "perform_maintenance",
+    refused = ("vm_get", "vm_instance_view", "vmss_instance_view", "perform_maintenance",
                "vm_perform_maintenance")
     assert statuses == [(r, 409) for r in refused]
     assert all(i.op is None for i in sim.state.find_vmss(RG, FLEX).instances.values()), "nothing was started"

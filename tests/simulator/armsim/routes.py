@@ -111,7 +111,7 @@ ROUTES = [
           scope="scale_set", action=_A + "/osUpgradeHistory/read", policy="low_cost_get",
           uniform_only=_OP + "osUpgradeHistory.GET"),
     Route("GET", VMSS + "/virtualMachines", "vm_list", compute.vm_list, scope="scale_set",
-          action=_A + "/virtualMachines/read", policy="high_cost_get", uniform_only=_OP + "virtualMachines.GET"),
+          action=_A + "/virtualMachines/read", policy="high_cost_get"),  # Flexible: stubs (flexible_stubs.py)
     Route("GET", VMSS_VM, "vm_get", compute.vm_get, scope="scale_set_vm", action=_A + "/virtualMachines/read",
           policy="vm_get", uniform_only=_OP + "virtualMachines.GET"),
     Route("GET", VMSS_VM + "/instanceView", "vm_instance_view", compute.vm_instance_view, scope="scale_set_vm",

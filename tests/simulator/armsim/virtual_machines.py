@@ -19,7 +19,8 @@ from .compute import instance_view
 from .lro import settle_scale_set, start_maintenance
 from .wire import VIRTUAL_MACHINE_TYPE, Resp, cloud_error, iso, stable_uuid
 
-FILTER_SCALE_SET = re.compile(r"^\s*virtualMachineScaleSet/id\s+eq\s+'((?:[^']|'')*)'\s*$", re.I)
+# The property name quoted (the Azure CLI's recorded form) or not (the REST reference's).
+FILTER_SCALE_SET = re.compile(r"^\s*'?virtualMachineScaleSet/id'?\s+eq\s+'((?:[^']|'')*)'\s*$", re.I)
 
 
 def refusal(req, operation):

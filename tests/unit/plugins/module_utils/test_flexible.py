@@ -67,7 +67,7 @@ def test_fleet_is_the_resource_groups_filtered_vm_list_with_instance_view(arm):
     assert paths(arm) == [VMSS_PATH, VMS, VMS]
     query = parse_qs(arm.requests[1]['query'])
     assert query['$expand'] == ['instanceView']
-    assert query['$filter'] == ["virtualMachineScaleSet/id eq '%s'" % VMSS_PATH]
+    assert query['$filter'] == ["'virtualMachineScaleSet/id' eq '%s'" % VMSS_PATH]
     assert client.orchestration_mode(REF) == 'Flexible'
     assert client.requests_sent == 3, 'the mode is read once per run'
 

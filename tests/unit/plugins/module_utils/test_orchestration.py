@@ -25,8 +25,8 @@ def test_membership_compares_ids_without_case():
 
 
 def test_the_list_filter_quotes_as_odata_does():
-    assert o.vm_list_filter(SS) == "virtualMachineScaleSet/id eq '%s'" % SS
-    assert o.vm_list_filter("a'b") == "virtualMachineScaleSet/id eq 'a''b'"
+    assert o.vm_list_filter(SS) == "'virtualMachineScaleSet/id' eq '%s'" % SS
+    assert o.vm_list_filter("a'b") == "'virtualMachineScaleSet/id' eq 'a''b'"
 
 
 def test_names_on_a_uniform_scale_set_are_refused_numbers_on_flexible_are_not():

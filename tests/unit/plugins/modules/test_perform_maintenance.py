@@ -290,8 +290,9 @@ def test_conflict_that_arrives_anyway_fails_with_arm_message_and_ids(run, arm):
     assert 'run the task again' in result['msg']
     assert result['status_code'] == 409
     assert result['error']['code'] == 'OperationNotAllowed'
-    assert result['instance_ids'] == ['0', '1']
-    assert result['changed'] is True
+    # Refused: nothing started, so nothing changed and no instance is reported as started.
+    assert result['instance_ids'] == []
+    assert result['changed'] is False
     assert len(posts(arm)) == 1
 
 
