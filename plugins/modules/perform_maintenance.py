@@ -380,6 +380,9 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances i
     classify_for_maintenance, summarize)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import describe_ids
 
+# Seconds a scale set GET kept in token_cache_dir by another call of the run may serve this one.
+SCALE_SET_MAX_AGE = 120
+
 ARGUMENT_SPEC = dict(
     instance_ids=dict(type='list', elements='str'),
     all_instances=dict(type='bool'),
@@ -449,6 +452,9 @@ class PerformMaintenance(object):
 
     def plan(self, requested):
         module = self.module
+        # The scale set's mode, id and capacity (which API, which read) do not change between the fleet read the role
+        # made seconds ago and this call: another call's answer in the run's folder serves while it is this fresh.
+        module.client.scale_set_max_age = SCALE_SET_MAX_AGE
         try:
             vms = module.client.read_instances(module.scale_set, requested)
         except AzureVmssError as exc:
