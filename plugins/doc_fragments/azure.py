@@ -79,8 +79,10 @@ options:
     description:
       - A folder in which the module calls of one run share what they learn from Azure AD and the cloud, so
         that only the first call asks for it. It holds a service principal's access tokens (MSAL's token
-        cache, written by msal-extensions, unencrypted) and the C(/metadata/endpoints) answer of a URL
-        O(cloud_environment).
+        cache, written by msal-extensions, unencrypted), the C(/metadata/endpoints) answer of a URL
+        O(cloud_environment), and each scale set's GET answer (model data; M(azure_vmss.maintenance.perform_maintenance)
+        reuses one at most 120 s old for the scale set's orchestration mode, id and capacity, which a decision of
+        its own never needs fresher; every other module reads the scale set from ARM and keeps the answer here).
       - The folder must exist, belong to the user the module runs as, and have mode C(0700) (C(mktemp -d)
         makes one). Whoever created it removes it when the run ends; the C(safe_maintenance) role does so
         for its own.

@@ -73,8 +73,12 @@ class ComputeClient(object):
     """One ComputeManagementClient for one module run, with request accounting for results and pacing."""
 
     def __init__(self, credential, subscription_id, cloud, auth_description='', secrets=(), ansible_version='',
-                 **client_options):
+                 run_cache=None, **client_options):
         self.auth_description = auth_description
+        # The run's folder (run_cache.RunCache) keeps every scale set GET; a call that sets scale_set_max_age (seconds)
+        # reads it from there instead while it is that fresh (see get_scale_set).
+        self.run_cache = run_cache
+        self.scale_set_max_age = 0
         self.secrets = tuple(secrets)
         self._credential = credential
         self._scope = cloud.scope
@@ -167,13 +171,20 @@ class ComputeClient(object):
             raise self._fail(exc, 'list the scale sets of {target}', 'subscription %s' % self._subscription_id)
 
     def get_scale_set(self, ref):
-        """The scale set, read once per run: its mode, id and capacity serve every later decision."""
+        """The scale set, read once per module run: its mode, id and capacity serve every later decision. With
+        scale_set_max_age, the answer another call of the run kept in its folder, when it is that fresh."""
         key = (ref.resource_group.lower(), ref.name.lower())
+        if key not in self._scale_sets and self.run_cache is not None and self.scale_set_max_age > 0:
+            kept = self.run_cache.scale_set(self.resource_id(ref), self.scale_set_max_age)
+            if kept is not None:
+                self._scale_sets[key] = kept
         if key not in self._scale_sets:
             try:
                 self._scale_sets[key] = self._compute.virtual_machine_scale_sets.get(ref.resource_group, ref.name).as_dict()
             except Exception as exc:
                 raise self._fail(exc, 'read {target}', ref)
+            if self.run_cache is not None:
+                self.run_cache.keep_scale_set(self.resource_id(ref), self._scale_sets[key])
         return self._scale_sets[key]
 
     def orchestration_mode(self, ref):

@@ -137,7 +137,7 @@ def batch_record(batch, started, finished, operation, health=None, fleet=None, r
     """What the report says about one batch that was sent (or refused by ARM).
 
     ``operation`` is perform_maintenance's result, ``health`` the last health read of the batch's instances
-    (instance_view_info's result; ignored when the operation failed), ``fleet`` the fleet's health reading the
+    (perform_maintenance's ``health``, or instance_view_info's result; ignored when the operation failed), ``fleet`` the fleet's health reading the
     batch started on (fleet_health). The keys of earlier versions stay; ``maintained_instance_ids`` (the ids
     the request named), ``update_domains``, ``fleet_instances``, ``fleet_unhealthy_before`` and
     ``fleet_unhealthy_after`` were added, then the plan's ``deadline``, ``estimated_start`` and ``estimated_end``
@@ -152,7 +152,11 @@ def batch_record(batch, started, finished, operation, health=None, fleet=None, r
     if operation.get('failed'):
         record.update(outcome=FAILED, error=operation.get('msg') or '', maintained_instance_ids=[])
         return record
-    record.update(maintenance_seconds=operation.get('elapsed_seconds'),
+    elapsed, waited = operation.get('elapsed_seconds'), (operation.get('health') or {}).get('seconds')
+    if elapsed is not None and waited is not None:
+        # perform_maintenance's own health wait is part of its elapsed_seconds; the record keeps the maintenance's
+        elapsed = round(max(0.0, elapsed - waited), 1)
+    record.update(maintenance_seconds=elapsed,
                   skipped_instances=list(operation.get('skipped_instances') or []),
                   maintained_instance_ids=list(operation.get('instance_ids') or []))
     instances = (health or {}).get('instances')

@@ -132,7 +132,8 @@ class AzureVmssModule(AnsibleModule):
             transport = new_transport()
             credential = auth.build_credential(plan, cloud, token_cache=token_cache, transport=transport)
             return ComputeClient(credential, subscription_id, cloud, auth_description=plan.description,
-                                 secrets=plan.secrets, ansible_version=ANSIBLE_VERSION, transport=transport)
+                                 secrets=plan.secrets, ansible_version=ANSIBLE_VERSION, transport=transport,
+                                 run_cache=cache if cache is not None and cache.usable else None)
         except AzureVmssError as exc:
             self.fail_error(exc)
 

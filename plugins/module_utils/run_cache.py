@@ -6,6 +6,8 @@
 - MSAL's token cache, persisted by msal-extensions (the library behind azure-identity's
   TokenCachePersistenceOptions), so a service principal asks Azure AD for a token once per run.
 - The ``/metadata/endpoints`` answer of a URL cloud (public data), so it is read once per run.
+- The scale set's GET (public model data), for the calls that only need what never changes in a run (its
+  orchestration mode and id) or only choose a read's cost by it (its capacity), for a short time.
 
 The folder must already exist, belong to this user and have mode 0700; a folder or file that does not
 pass, or a cache that cannot be read, is ignored with a warning and the call goes on as without it.
@@ -182,6 +184,37 @@ class RunCache(object):
                 os.unlink(temporary)
             except OSError:
                 pass
+
+    # -- the scale set's GET -----------------------------------------------------------------------
+    @staticmethod
+    def _scale_set_name(resource_id):
+        return 'scale_set.%s.json' % hashlib.sha256(resource_id.lower().encode('utf-8')).hexdigest()[:16]
+
+    def scale_set(self, resource_id, max_age):
+        """The scale set's GET answer another call of the run kept, if it is at most ``max_age`` seconds old; else
+        None (the caller reads it from ARM). Only what is read the same for the whole run may come from here: the
+        orchestration mode, the id, the capacity a read's cost is chosen by, never a decision's fresh data."""
+        if not self.usable or max_age <= 0:
+            return None
+        name = self._scale_set_name(resource_id)
+        _path, data = self._checked_file(name)
+        if not data:
+            return None
+        read_at, body = data.get('read_at'), data.get('scale_set')
+        if not isinstance(read_at, (int, float)) or not isinstance(body, dict) or not 0 <= time.time() - read_at <= max_age:
+            return None
+        return body
+
+    def keep_scale_set(self, resource_id, body):
+        """Keep the scale set's GET answer (public model data, no secret: ARM never returns one) for the run's calls."""
+        if not self.usable:
+            return
+        path = os.path.join(self.path, self._scale_set_name(resource_id))
+        problem = file_problem(path)
+        if problem:
+            self.warn('holds %s, which is ignored: it %s' % (os.path.basename(path), problem))
+            return
+        self._write(path, json.dumps(dict(read_at=time.time(), scale_set=body)))
 
 
 def _lock_age(path):

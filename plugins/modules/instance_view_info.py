@@ -265,7 +265,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module impo
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize, sort_instances
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import query_result
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.health import lacks_health, with_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils.health_wait import read_health
 
 UNREPORTED = 'unreported'
 
@@ -294,21 +294,10 @@ def main():
     module = AzureVmssModule(argument_spec=spec)
     instance_ids = module.instance_ids_param()
     query = module.compile_query()
-    health_read = dict(source='vm_read', extra_requests=0)
-    stop_when = None
-    if module.params['stop_at_unrecovered']:
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import settles_not_recovered
-
-        def stop_when(vm):
-            return settles_not_recovered(summarize(vm))
     try:
-        vms = module.client.read_instances(module.scale_set, instance_ids, stop_when=stop_when)
-        if (module.params['health_fallback'] and lacks_health(vms)
-                and module.client.known_orchestration_mode(module.scale_set) != 'Flexible'):
-            ids = [str(vm.get('instanceId')) for vm in vms]
-            views = module.client.get_instance_views(module.scale_set, ids)
-            vms = [with_health(vm, views.get(str(vm.get('instanceId')))) for vm in vms]
-            health_read = dict(source='instance_view', extra_requests=len(ids))
+        vms, health_read = read_health(module.client, module.scale_set, instance_ids,
+                                       health_fallback=module.params['health_fallback'],
+                                       stop_early=module.params['stop_at_unrecovered'])
     except AzureVmssError as exc:
         module.fail_error(exc)
 

@@ -88,6 +88,49 @@ options:
       - When it passes, the task fails with RV(status=InProgress); the maintenance goes on in Azure.
     type: int
     default: 3600
+  wait_for_health:
+    description:
+      - V(true) waits, after the maintenance finished (or when nothing was sent), until every named instance (with
+        O(all_instances=true), every instance sent) is running and healthy again, or O(health_timeout) has passed,
+        in the same module run, and returns what the last read found in RV(health). The task does not fail
+        when the instances stay unhealthy, nor when a health read fails; RV(health) says so and the caller decides
+        (the safe_maintenance role counts them against its budget).
+      - The wait is ended by the clock. Its deadline is computed once, when the wait starts, and checked before and
+        after every poll, so the wait ends within one poll of O(health_timeout) however long each poll takes, and
+        only a poll that started before the deadline can find the instances recovered.
+      - A poll stops reading at the first instance still down, as
+        O(azure_vmss.maintenance.instance_view_info#module:stop_at_unrecovered) does. The poll at the deadline
+        reads every instance, and so does one more read when the poll that ended the wait stopped early. An
+        instance a poll saw down at the deadline stays down in RV(health.instances).
+      - Requires O(wait=true). Not done in check mode.
+    type: bool
+    default: false
+  health_timeout:
+    description:
+      - Seconds the O(wait_for_health) wait lasts at most, counted from its start (after the maintenance finished).
+        Must be greater than 0.
+    type: int
+    default: 600
+  health_poll_interval:
+    description:
+      - Seconds between the end of one health poll and the start of the next, with O(wait_for_health=true).
+      - V(0) takes the pace that keeps the polls inside Compute's and ARM's read limits for this many instances of a
+        scale set of this capacity (the collection's read-cost model, as the P(azure_vmss.maintenance.health_poll_interval#filter)
+        filter gives it; at least 5 s).
+    type: int
+    default: 0
+  health_fallback:
+    description:
+      - As M(azure_vmss.maintenance.instance_view_info)'s O(azure_vmss.maintenance.instance_view_info#module:health_fallback), for the reads of
+        O(wait_for_health). Set V(true) when the scale set has a health signal.
+    type: bool
+    default: false
+  require_health_signal:
+    description:
+      - With O(wait_for_health=true), count an instance without a health signal as not recovered (as the
+        P(azure_vmss.maintenance.batch_recovered#test) test does).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -279,10 +322,54 @@ orchestration_mode:
   sample: Flexible
 elapsed_seconds:
   description:
-    - Seconds the module spent, reads included; with O(wait=true) this includes the whole maintenance.
+    - Seconds the module spent, reads included; with O(wait=true) this includes the whole maintenance, and with
+      O(wait_for_health=true) the health wait (RV(health.seconds)).
   returned: always
   type: float
   sample: 412.3
+health:
+  description:
+    - What the O(wait_for_health) wait found.
+  returned: with O(wait_for_health=true), unless the task failed or there was no instance to wait for
+  type: dict
+  sample: {recovered: true, timed_out: false, polls: 3, seconds: 41.2, poll_interval: 5, instances: []}
+  contains:
+    recovered:
+      description: V(true) when a poll that started before the deadline found every instance running and healthy.
+      type: bool
+      returned: always
+    timed_out:
+      description: V(true) when O(health_timeout) passed first.
+      type: bool
+      returned: always
+    instances:
+      description:
+        - The instances as the read that ended the wait found them, in the shape of
+          RV(azure_vmss.maintenance.instance_view_info#module:instances) (power and health state, Azure's maintenance
+          result in C(maintenance.last_operation_result_code)). Every instance waited for, also when the wait timed out.
+      type: list
+      elements: dict
+      returned: unless a health read failed
+    msg:
+      description: Why a health read failed; the wait ended there.
+      type: str
+      returned: when a health read failed
+    polls:
+      description: The health reads made.
+      type: int
+      returned: always
+    seconds:
+      description: Seconds the wait lasted.
+      type: float
+      returned: always
+    poll_interval:
+      description: The seconds between polls used (O(health_poll_interval), or the pace it chose for V(0)).
+      type: int
+      returned: always
+    health_read:
+      description: Where the health states of the last read came from, as RV(azure_vmss.maintenance.instance_view_info#module:health_read).
+      type: dict
+      returned: always
 '''
 
 import time
@@ -293,12 +380,20 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances i
     classify_for_maintenance, summarize)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import describe_ids
 
+# Seconds a scale set GET kept in token_cache_dir by another call of the run may serve this one.
+SCALE_SET_MAX_AGE = 120
+
 ARGUMENT_SPEC = dict(
     instance_ids=dict(type='list', elements='str'),
     all_instances=dict(type='bool'),
     skip_ineligible=dict(type='bool', default=True),
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=3600),
+    wait_for_health=dict(type='bool', default=False),
+    health_timeout=dict(type='int', default=600),
+    health_poll_interval=dict(type='int', default=0),
+    health_fallback=dict(type='bool', default=False),
+    require_health_signal=dict(type='bool', default=False),
 )
 
 
@@ -314,6 +409,7 @@ class PerformMaintenance(object):
         self.started = time.time()
         self.result = dict(changed=False, instance_ids=[], skipped_instances=[], already_maintained=[], status=None,
                            operations=[], orchestration_mode=None)
+        self.named = None
 
     def elapsed(self):
         return round(time.time() - self.started, 1)
@@ -339,6 +435,14 @@ class PerformMaintenance(object):
         params = self.module.params
         if params['wait_timeout'] <= 0:
             self.module.fail_json(msg='wait_timeout must be greater than 0 (seconds), got %s.' % params['wait_timeout'])
+        if params['wait_for_health']:
+            if not params['wait']:
+                self.module.fail_json(msg='wait_for_health needs wait: true (the health wait starts after the maintenance).')
+            if params['health_timeout'] <= 0:
+                self.module.fail_json(msg='health_timeout must be greater than 0 (seconds), got %s.' % params['health_timeout'])
+            if params['health_poll_interval'] < 0:
+                self.module.fail_json(msg='health_poll_interval must be 0 (automatic) or more (seconds), got %s.'
+                                          % params['health_poll_interval'])
         if params['instance_ids'] is None:
             if not params['all_instances']:
                 self.module.fail_json(msg='all_instances is false and instance_ids is not set: give instance_ids, or '
@@ -348,6 +452,9 @@ class PerformMaintenance(object):
 
     def plan(self, requested):
         module = self.module
+        # The scale set's mode, id and capacity (which API, which read) do not change between the fleet read the role
+        # made seconds ago and this call: another call's answer in the run's folder serves while it is this fresh.
+        module.client.scale_set_max_age = SCALE_SET_MAX_AGE
         try:
             vms = module.client.read_instances(module.scale_set, requested)
         except AzureVmssError as exc:
@@ -360,6 +467,7 @@ class PerformMaintenance(object):
         if requested is not None:
             # The ids as Azure spells them: VM names match regardless of case, and read_instances keeps the order.
             requested = [entry['instance_id'] for entry in entries]
+        self.named = requested
         plan = classify_for_maintenance(entries, requested)
         if plan['unknown']:  # read_instances names them already; kept as a guard, never send for them
             self.fail('instance_ids: %s not in %s. Nothing was sent.' % (describe_ids(plan['unknown']), module.scale_set),
@@ -371,12 +479,32 @@ class PerformMaintenance(object):
                       % (module.scale_set, describe_skipped(plan['skipped'])))
         return plan['eligible']
 
+    def wait_for_health(self):
+        """The health wait of the named instances (or those sent), in this process; {} when not asked or in check mode.
+
+        Never fails the task: a health read that fails ends the wait with its message in ``health.msg``.
+        """
+        module = self.module
+        ids = self.named if self.named is not None else self.result['instance_ids']
+        if not module.params['wait_for_health'] or module.check_mode or not ids:
+            return {}
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import health_wait, read_cost
+        interval = module.params['health_poll_interval']
+        if interval <= 0:
+            # the scale set's GET of this run (read for its mode already): no request
+            capacity = (module.client.get_scale_set(module.scale_set).get('sku') or {}).get('capacity')
+            interval = read_cost.poll_interval(len(ids), capacity or len(ids))
+        return dict(health=health_wait.wait_for_batch(
+            module.client, module.scale_set, ids, module.params['health_timeout'], interval,
+            health_fallback=module.params['health_fallback'],
+            require_health_signal=module.params['require_health_signal']))
+
     def run(self):
         module = self.module
         requested = self.requested_ids()
         eligible = self.plan(requested)
         if not eligible:
-            self.exit()
+            self.exit(**self.wait_for_health())
         self.result.update(changed=True, instance_ids=eligible)
         if module.check_mode:
             self.exit()
@@ -407,7 +535,7 @@ class PerformMaintenance(object):
             self.result.update(status=exc.extra.get('status'), operations=operation.operations)
             self.fail_error(exc)
         self.result['operations'] = operation.operations
-        self.exit()
+        self.exit(**self.wait_for_health())
 
 
 def main():

@@ -171,7 +171,9 @@ class Tools:
 
 
 def measure(argv, env, out_path, cwd=None, timeout=3600):
-    """Run argv; wall seconds, peak RSS (MiB, largest process of the tree), exit code."""
+    """Run argv; wall seconds, peak RSS (MiB, largest process of the tree), CPU seconds (user + system of the
+    command and every descendant it waited for: Ansible's controller, its forks and the module processes), exit
+    code."""
     with open(out_path, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
@@ -187,7 +189,7 @@ def measure(argv, env, out_path, cwd=None, timeout=3600):
         wall = time.perf_counter() - t0
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc
-    return dict(wall=wall, rss_mib=usage.ru_maxrss / 1024.0, rc=rc)
+    return dict(wall=wall, rss_mib=usage.ru_maxrss / 1024.0, cpu=usage.ru_utime + usage.ru_stime, rc=rc)
 
 
 # ------------------------------------------------------------------------------------------------ venvs
@@ -516,15 +518,18 @@ def auto_poll_interval(batch, fleet):
 tools_coll_root = [None]
 
 
-# the role's tasks, by name, and the phase of the run each one's ARM requests belong to
+# the role's tasks, by name, and the phase of the run each one's ARM requests belong to (the last two health-poll
+# tasks are those of a tree before perform_maintenance waited for health itself: --baseline)
 PHASES = ((r"^Read the fleet's health before batch", "budget read (fleet, before batch 2+)"),
-          (r"^Maintain the instances of batch", "perform_maintenance"),
+          (r"^Maintain(, then wait| the instances of batch)", "perform_maintenance"),
           (r"^Wait until every instance is running and healthy", "health polls"),
           (r"^Read every instance after health_timeout, batch", "health polls"),
           (r"lease", "lease (tags)"),
           (r"repairs", "automatic repairs"))
-# within perform_maintenance: the eligibility read, the POST and its LRO status polls
+# within perform_maintenance: the eligibility read, the POST and its LRO status polls, then (wait_for_health) the
+# health polls: the instance reads after the maintenance request in the same task
 PM_READ_ROUTES = INSTANCE_READ_ROUTES + ("vmss_get",)
+MAINTENANCE_POST_ROUTES = ("perform_maintenance", "vm_perform_maintenance", "virtual_machine_perform_maintenance")
 
 
 def ansible_task_starts(log_path):
@@ -546,10 +551,12 @@ def ansible_task_starts(log_path):
     return starts, retries
 
 
-def phase_of(task, route):
+def phase_of(task, route, after_post=False):
     for rx, phase in PHASES:
         if re.search(rx, task):
             if phase == "perform_maintenance":
+                if after_post and route in INSTANCE_READ_ROUTES:
+                    return "health polls"
                 if route in PM_READ_ROUTES:
                     return "eligibility read (perform_maintenance)"
                 return "maintenance POST + LRO polls"
@@ -567,25 +574,30 @@ def requests_by_phase(entries, log_path):
     starts, retries = ansible_task_starts(log_path)
     by_phase, by_task = collections.defaultdict(collections.Counter), collections.defaultdict(collections.Counter)
     times = [t for t, _n in starts]
+    posted = set()  # the task runs (by start) that sent a maintenance request
     for e in entries:
         if e["route"] in AUTH_ROUTES or e["route"] == "proxy_refused":
             continue
         i = bisect.bisect_right(times, parse_time(e["time"])) - 1
         task = starts[i][1] if i >= 0 else "(before the first task)"
-        by_phase[phase_of(task, e["route"])][e["route"]] += 1
+        if e["route"] in MAINTENANCE_POST_ROUTES:
+            posted.add(i)
+        by_phase[phase_of(task, e["route"], after_post=i in posted)][e["route"]] += 1
         by_task[re.sub(r"\d+", "N", task)][e["route"]] += 1
     return (dict((k, dict(v)) for k, v in by_phase.items()), dict((k, dict(v)) for k, v in by_task.items()),
             dict((b, n + 1) for b, n in retries.items()))
 
 
-def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=None):
+def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=None, tree=None):
+    """The role's run over one scale set; ``tree``: (label, collections root) of another tree of the collection
+    (--baseline), else this one."""
     scenario, rg, name = (scenarios or SCENARIOS)[size]
     sim = Sim(workdir, scenario, latency_ms=latency_ms, time_scale=time_scale)
     try:
         # Azure's documented bucket sizes; the refill runs as much faster as the scenario's clock does.
         sim.throttle(scale=1.0, refill_scale=1.0 / time_scale, enabled=True, overrides={})
         runner = Runner(tools, sim, os.path.join(workdir, "out"))
-        report_path = os.path.join(workdir, "report-%d.json" % size)
+        report_path = os.path.join(workdir, "report-%d%s.json" % (size, "-" + tree[0] if tree else ""))
         extra_vars = {"safe_maintenance_resource_group": rg, "safe_maintenance_scale_set": name,
                       "safe_maintenance_report_path": report_path}
         batch_pct = 20
@@ -599,14 +611,18 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
         # value its automatic pace picks (read_cost.poll_interval), compressed like everything else.
         poll = max(1, int(math.ceil(auto * time_scale))) if time_scale < 1 else 0
         extra_vars["safe_maintenance_poll_interval"] = poll
-        vars_file = os.path.join(workdir, "maintenance-vars-%d.json" % size)
+        vars_file = os.path.join(workdir, "maintenance-vars-%d%s.json" % (size, "-" + tree[0] if tree else ""))
         with open(vars_file, "w") as f:
             json.dump(extra_vars, f)
         argv = [os.path.join(tools.ours_bin, "ansible-playbook"), "azure_vmss.maintenance.safe_maintenance",
                 "-e", "@" + vars_file]
         t_start = time.time()
-        ansible_log = os.path.join(workdir, "out", "maintenance-%d.ansible.log" % size)
-        res = runner.run("maintenance-%d" % size, "ours", argv, extra_env={"ANSIBLE_LOG_PATH": ansible_log})
+        tag = "%d%s" % (size, "-" + tree[0] if tree else "")
+        ansible_log = os.path.join(workdir, "out", "maintenance-%s.ansible.log" % tag)
+        run_env = {"ANSIBLE_LOG_PATH": ansible_log}
+        if tree:
+            run_env["ANSIBLE_COLLECTIONS_PATH"] = tree[1]
+        res = runner.run("maintenance-%s" % tag, "ours", argv, extra_env=run_env)
         with open(report_path) as f:
             report = json.load(f)
         entries = sim.entries_since(0)
@@ -630,8 +646,14 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
         counts = count_requests(entries)
         by_phase, by_task, health_attempts = requests_by_phase(entries, ansible_log)
         instances = int(report["totals"]["instances"] or size)
+        # every module process reads Azure AD's OpenID configuration once (MSAL's discovery, not cached)
+        processes = counts["by_route"].get("openid_config", 0)
         return dict(size=size, scenario=scenario, time_scale=time_scale, latency_ms=latency_ms,
+                    tree=tree[0] if tree else "this tree",
                     rc=res["rc"], wall=res["wall"], rss_mib=res["rss_mib"], batches=batches,
+                    cpu_seconds=res["cpu"], module_processes=processes,
+                    cpu_per_batch=res["cpu"] / batches if batches else None,
+                    processes_per_batch=processes / float(batches) if batches else None,
                     maintained=int(report["totals"]["maintained"]), aborted=report.get("aborted"),
                     abort_reason=report.get("abort_reason"),
                     maintenance_seconds=duration, recovery_seconds=recovery, pause_seconds=pause,
@@ -752,13 +774,17 @@ def markdown(data):
     if mt:
         lines += ["### 4./5. The whole maintenance run (role `safe_maintenance`, %d ms per request, "
                   "Azure's documented throttle buckets)" % mt[0]["latency_ms"], "",
-                  "| instances | time scale | batches | wall s | ideal s | overhead | ARM requests / instance "
+                  "| collection | instances | time scale | batches | wall s | ideal s | overhead "
+                  "| controller CPU s (per batch) | module processes (per batch) | ARM requests / instance "
                   "| 429s | noticed recovery after (s, median; scenario s) | poll interval s (auto) |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in mt:
-            lines.append("| %d | %s | %d | %s | %s | %s | %s | %d | %s; %s | %s (%s) |" % (
+            lines.append("| %s | %d | %s | %d | %s | %s | %s | %s (%s) | %d (%s) | %s | %d | %s; %s | %s (%s) |" % (
+                r.get("tree", "this tree"),
                 r["size"], r["time_scale"], r["batches"], fmt(r["wall"], "%.1f"), fmt(r["ideal"], "%.1f"),
-                fmt(r["overhead"]), fmt(r["arm_per_instance"], "%.3f"), r["throttled"],
+                fmt(r["overhead"]), fmt(r.get("cpu_seconds"), "%.1f"), fmt(r.get("cpu_per_batch"), "%.2f"),
+                r.get("module_processes", 0), fmt(r.get("processes_per_batch"), "%.1f"),
+                fmt(r["arm_per_instance"], "%.3f"), r["throttled"],
                 fmt(r["notice_median"], "%.1f"), fmt(r["notice_scenario_median"], "%.0f"),
                 r["poll_interval"] or "auto", r["auto_poll_interval"]))
             if r["rc"] != 0 or r["aborted"]:
@@ -768,9 +794,11 @@ def markdown(data):
             if not r.get("by_phase"):
                 continue
             maintained = max(1, r["maintained"])
-            lines += ["ARM requests of the %d-instance run by phase (%d maintained; health wait attempts per batch: %s):"
-                      % (r["size"], r["maintained"], ", ".join("%s" % n for _b, n in sorted(r["health_attempts"].items()))
-                         or "none"), "",
+            lines += ["ARM requests of the %d-instance run (%s) by phase (%d maintained; attempts per batch of a health "
+                      "wait task that retried: %s):"
+                      % (r["size"], r.get("tree", "this tree"), r["maintained"],
+                         ", ".join("%s" % n for _b, n in sorted(r["health_attempts"].items()))
+                         or "none (one attempt each, or no such task: the wait inside perform_maintenance)"), "",
                       "| phase | requests | per maintained instance | by route |", "|---|---:|---:|---|"]
             for phase, routes in sorted(r["by_phase"].items(), key=lambda kv: -sum(kv[1].values())):
                 n = sum(routes.values())
@@ -868,6 +896,11 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(ROOT, "tests", "perf", "results", "latest"),
                    help="where the table (results.md), the figures (results.json) and the logs go")
     p.add_argument("--chart", help="write the fleet-read chart (SVG) here")
+    p.add_argument("--test-venv", action="store_true",
+                   help="run ours from the test venv, as --quick does, instead of a venv of only its requirements")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="section 4 also runs the role of the collection tree in DIR (for example `git archive` of "
+                        "main, unpacked), before this tree's, for a before/after in one run")
     p.add_argument("--orchestration", choices=("uniform", "flexible"), default="uniform",
                    help="the scale sets of sections 2 and 4: Uniform (default) or the same fleet as a Flexible "
                         "scale set (1,000 instances only, ours only: the peers' commands are Uniform-only)")
@@ -902,7 +935,7 @@ def main(argv=None):
                              load_before=loadavg()))
     tools = Tools(args, workdir)
     tools_coll_root[0] = tools.coll_root
-    if args.quick:
+    if args.quick or args.test_venv:
         # CI: the interpreter's own venv (the test venv), no install
         tools.ours_bin = os.path.dirname(sys.executable)
         data["ours_venv"] = "the test venv (%s)" % os.path.dirname(tools.ours_bin)
@@ -931,10 +964,19 @@ def main(argv=None):
         data["install"] = bench_install(tools, args)
     if "maintenance" in sections:
         data["maintenance"] = []
+        trees = [None]
+        if args.baseline:
+            baseline_root = os.path.join(workdir, "collections-baseline")
+            link = os.path.join(baseline_root, "ansible_collections", "azure_vmss", "maintenance")
+            os.makedirs(os.path.dirname(link))
+            os.symlink(os.path.abspath(args.baseline), link)
+            trees = [("baseline", baseline_root), None]
         for size in sizes:
-            log("4. maintenance run, %d instances, time scale %s" % (size, args.time_scale))
-            data["maintenance"].append(bench_maintenance(tools, workdir, size, args.time_scale, args.latency_ms,
-                                                         args.quick, scenarios))
+            for tree in trees:
+                log("4. maintenance run, %d instances, time scale %s%s"
+                    % (size, args.time_scale, ", baseline %s" % args.baseline if tree else ""))
+                data["maintenance"].append(bench_maintenance(tools, workdir, size, args.time_scale, args.latency_ms,
+                                                             args.quick, scenarios, tree))
     data["seconds"] = round(time.time() - t0, 1)
     data["machine"]["load_after"] = loadavg()
     table = markdown(data)
