@@ -41,12 +41,23 @@ def inject(sim, route):
             fault_resp = _error(f)
         if fault_resp is not None:
             break
+    if fault_resp is None:
+        # named_faults.py arms triggers here (an alert at batch N): they see the requests that get through
+        for hook in list(getattr(sim.state, "request_hooks", None) or ()):
+            hook(sim, route)
     return delay, fault_resp
 
 
 def _error(f):
     st = f["error_status"]
     hdr = {"Retry-After": str(int(f["retry_after"]))} if f["retry_after"] is not None else {}
+    if st == 429:
+        # a throttling burst, answered as Compute's own 429 (throttling.py) is
+        return cloud_error(429, "OperationNotAllowed", "The server rejected the request because too many "
+                           "requests have been received for this subscription.",
+                           details=[{"code": "TooManyRequests", "target": "InjectedBurst",
+                                     "message": "An injected burst of 429 answers."}],
+                           headers=hdr or {"Retry-After": "1"})
     if st == 503:
         return cloud_error(503, "ServiceUnavailable",
                            "The service is temporarily unavailable. Please retry.", headers=hdr)
