@@ -299,6 +299,8 @@ def build_scenario(scale_set_wire, shaped_scale_set, vms, now, rolling=None, his
     ids = [iid for iid, _record in records]
     scale_set['instances'] = {('names' if mode == 'Flexible' else 'ids'): ids, 'wave': 'all', 'eligible': 'all',
                               'overrides': dict(records)}
+    # Per scale set too, so the scale set keeps it when scenarios are merged.
+    scale_set['maintenance'] = dict(maintenance or DEFAULT_MAINTENANCE)
     # As ARM paged the list: how the role reads a fleet (a list, or GETs) depends on the number of pages.
     scale_set['vm_page_size'] = int(vm_page_size)
 

@@ -103,3 +103,26 @@ def test_a_reset_clears_them(sim):
     named_faults.add(sim, {"name": "alert", "scale_set": VMSS, "at_batch": 3})
     sim.reset()
     assert named_faults.listed(sim) == []
+
+
+def test_each_fault_counts_only_its_own_scale_sets_batches(sim, client):
+    named_faults.add(sim, {"name": "alert", "scale_set": VMSS, "at_batch": 2, "alert_name": "zoned only"})
+    named_faults.add(sim, {"name": "throttle_burst", "scale_set": "vmss-rolling", "route": "vm_get", "count": 1})
+
+    def fired():
+        return [a for a in control(sim, "GET", "/alerts")[1]["alerts"] if a["name"] == "zoned only"]
+
+    # another scale set's batches and reads: no alert, and its burst is not spent on vmss-zoned
+    for iid in ("0", "1"):
+        poller = client.virtual_machine_scale_sets.begin_perform_maintenance(
+            RG, "vmss-rolling", VirtualMachineScaleSetVMInstanceIDs(instance_ids=[iid]), polling_interval=0.05)
+        poller.result()
+    assert client.virtual_machine_scale_set_vms.get(RG, VMSS, "0", retry_total=0).instance_id == "0"
+    assert fired() == []
+    with pytest.raises(HttpResponseError) as err:
+        client.virtual_machine_scale_set_vms.get(RG, "vmss-rolling", "0", retry_total=0)
+    assert err.value.status_code == 429
+    maintain(client, 0)
+    assert fired() == []
+    maintain(client, 1)
+    assert len(fired()) == 1

@@ -19,7 +19,7 @@ def normalise_fault(f):
             "count": None if f.get("count") is None else int(f["count"])}
 
 
-def inject(sim, route):
+def inject(sim, route, req=None):
     """(delay in seconds, fault response or None) for a request on `route`; the simulator-wide
     latency is included. The first fault that answers wins; the delays of those before it add up."""
     delay = sim.latency_ms / 1000.0
@@ -41,11 +41,19 @@ def inject(sim, route):
             fault_resp = _error(f)
         if fault_resp is not None:
             break
-    if fault_resp is None:
-        # named_faults.py arms triggers here (an alert at batch N): they see the requests that get through
+    if fault_resp is None and req is not None:
+        # named_faults.py hooks in here (an alert at batch N, a burst of 429 on one scale set): each sees the
+        # requests that got through the faults above, and may answer one itself
         for hook in list(getattr(sim.state, "request_hooks", None) or ()):
-            hook(sim, route)
+            fault_resp = hook(sim, req)
+            if fault_resp is not None:
+                break
     return delay, fault_resp
+
+
+def error_response(f):
+    """The answer of an error fault (normalise_fault's dict)."""
+    return _error(f)
 
 
 def _error(f):

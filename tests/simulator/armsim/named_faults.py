@@ -4,8 +4,9 @@ decides which existing control call to make, and when.
 
 A named fault is a dict: {"name": ..., "instances": [ids or VM names], "scale_set": ..., "resource_group": ...,
 "at_batch": N, ...}. Without "at_batch" it applies at once; with it, when batch N starts: the first maintenance
-request (any of the three performMaintenance routes) on the scale set while none of its VMs is under
-maintenance, which is how the role's batches arrive (it waits for a batch before it starts the next).
+request (any of the three performMaintenance routes) on that scale set while none of its VMs is under
+maintenance, which is how the role's batches arrive (it waits for a batch before it starts the next). Each
+fault is about its own scale set only, so several rehearsals can share one simulator.
 
 Names (command line: NAME[:INSTANCES][@BATCH][,key=value...], INSTANCES joined by '+'):
   never_recovers        the instances come back unhealthy after maintenance and stay so
@@ -23,7 +24,7 @@ Names (command line: NAME[:INSTANCES][@BATCH][,key=value...], INSTANCES joined b
 
 from . import alerts as alerts_mod
 from . import control
-from .faults import normalise_fault
+from .faults import error_response, normalise_fault
 
 NAMES = ("never_recovers", "recovers_late", "retry_later", "maintenance_aborted", "maintenance_fails",
          "throttle_burst", "alert", "window_closes")
@@ -87,7 +88,7 @@ def _patch(sim, v, ids, **body):
 
 
 def apply_now(sim, fault):
-    """Translate one named fault into the primitives, now."""
+    """Translate one named fault into the primitives, now (a burst is answered by the request hook)."""
     v = _scale_set(sim, fault)
     name, ids = fault["name"], fault.get("instances") or []
     if name == "never_recovers":
@@ -100,17 +101,10 @@ def apply_now(sim, fault):
         _patch(sim, v, ids, outcome="MaintenanceAborted")
     elif name == "maintenance_fails":
         _patch(sim, v, ids, fail_maintenance=True)
-    elif name == "throttle_burst":
-        with sim.lock:
-            sim.state.faults.append(normalise_fault({
-                "route": fault.get("route") or ("virtual_machine_perform_maintenance" if v.flexible
-                                                else "perform_maintenance"), "error_rate": 1, "error_status": 429,
-                "retry_after": fault.get("retry_after") if fault.get("retry_after") is not None else 1,
-                "count": fault.get("count") or 5}))
     elif name == "alert":
-        spec = {"name": fault.get("alert_name") or "rehearsal alert", "severity": fault.get("severity") or "Sev1",
-                "resource_group": v.rg.name, "scale_set": v.name}
-        alerts_mod.fire(sim, spec)
+        alerts_mod.fire(sim, {"name": fault.get("alert_name") or "rehearsal alert",
+                              "severity": fault.get("severity") or "Sev1",
+                              "resource_group": v.rg.name, "scale_set": v.name})
     elif name == "window_closes":
         ids = ids or [i.id for i in v.instances.values() if i.maint is not None]
         if ids:
@@ -118,22 +112,27 @@ def apply_now(sim, fault):
 
 
 def add(sim, fault):
-    """Apply a named fault now, or arm it for its batch. Returns the normalised fault."""
+    """Apply a named fault now, or arm it for its batch; a burst waits for its requests. Returns it normalised."""
     fault = normalise(fault)
-    _scale_set(sim, fault)  # a wrong scale set is refused now, not when the batch comes
-    if fault.get("at_batch") is None:
+    v = _scale_set(sim, fault)  # a wrong scale set is refused now, not when the batch comes
+    entry = dict(fault, applied=False)
+    if fault["name"] == "throttle_burst":
+        entry["remaining"] = fault.get("count") or 5
+        entry["route"] = fault.get("route") or ("virtual_machine_perform_maintenance" if v.flexible
+                                                else "perform_maintenance")
+    elif fault.get("at_batch") is None:
         apply_now(sim, fault)
         return fault
     with sim.lock:
         armed = getattr(sim.state, "named_faults", None)
         if armed is None:
             armed = sim.state.named_faults = []
-            # faults.inject calls every hook with the route of each ARM request, before its work
+            # faults.inject calls every hook with each ARM request that got through the faults, before its work
             hooks = getattr(sim.state, "request_hooks", None)
             if hooks is None:
                 hooks = sim.state.request_hooks = []
             hooks.append(_on_request)
-        armed.append(dict(fault, applied=False))
+        armed.append(entry)
     return fault
 
 
@@ -141,24 +140,44 @@ def _under_maintenance(v, now):
     return any(i.op is not None and now < i.op_end for i in v.instances.values())
 
 
-def _on_request(sim, route):
-    if route not in MAINTENANCE_ROUTES:
-        return
-    due = []
+def _about(sim, v, req):
+    """Whether a request is about scale set v: its own paths, or (Flexible) one of its VMs'."""
+    params = getattr(req, "params", None) or {}
+    if str(params.get("rg") or "").lower() != v.rg.name.lower():
+        return False
+    if params.get("vmss"):
+        return params["vmss"].lower() == v.name.lower()
+    return bool(v.flexible and params.get("name") and sim.state.find_instance(v, params["name"]) is not None)
+
+
+def _on_request(sim, req):
+    """Answer a burst's 429, count the batches of the armed faults' scale sets, apply the faults that are due."""
+    route = req.route
     with sim.lock:
         now = sim.now()
-        counted = set()
-        for fault in sim.state.named_faults:
-            v = _scale_set(sim, fault)
-            if id(v) not in counted:
-                counted.add(id(v))
+        entries = [(e, _scale_set(sim, e)) for e in sim.state.named_faults]
+        for entry, v in entries:
+            if (entry["name"] == "throttle_burst" and entry["remaining"] > 0
+                    and (entry.get("at_batch") is None or entry["applied"])
+                    and entry["route"] in ("*", route) and _about(sim, v, req)):
+                entry["remaining"] -= 1
+                return error_response(normalise_fault({"route": route, "error_rate": 1, "error_status": 429,
+                                                       "retry_after": entry.get("retry_after") or 1}))
+        if route not in MAINTENANCE_ROUTES:
+            return None
+        counted = []
+        for entry, v in entries:
+            if all(v is not other for other in counted) and _about(sim, v, req):
+                counted.append(v)
                 if not _under_maintenance(v, now):
                     v.rehearsal_batches = getattr(v, "rehearsal_batches", 0) + 1
-            if not fault["applied"] and getattr(v, "rehearsal_batches", 0) >= fault["at_batch"]:
-                fault["applied"] = True
-                due.append(fault)
-    for fault in due:
-        apply_now(sim, fault)
+        for entry, v in entries:
+            if (entry.get("at_batch") is not None and not entry["applied"]
+                    and getattr(v, "rehearsal_batches", 0) >= entry["at_batch"]):
+                entry["applied"] = True
+                if entry["name"] != "throttle_burst":
+                    apply_now(sim, entry)
+    return None
 
 
 def listed(sim):
