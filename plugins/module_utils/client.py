@@ -101,6 +101,8 @@ class ComputeClient(object):
             options['transport'] = new_transport(**options)
         self._options = options
         self._sdk = None
+        # Callables given each pipeline response too (scale_set_snapshot records the answers' shapes).
+        self.response_observers = []
 
     @property
     def _compute(self):
@@ -131,6 +133,8 @@ class ComputeClient(object):
                 if str(headers.get(name, '')).isdigit():
                     remaining[name[len('x-ms-ratelimit-remaining-'):]] = int(headers[name])
             self.rate_limit.update(remaining)
+        for observe in self.response_observers:
+            observe(pipeline_response)
 
     def _fail(self, exc, operation, target):
         return translate(exc, operation, str(target), auth_description=self.auth_description, secrets=self.secrets)

@@ -1,6 +1,7 @@
 """Command line for the local ARM + Azure AD simulator.
 
     python3 tests/simulator/simulate.py serve --scenario basic [--host 127.0.0.1] [--port 0]
+        [--scenario-file FILE] [--fault NAME[:IDS][@BATCH][,key=value...] ...]
         [--state-dir DIR] [--connection-file FILE] [--background] [--time-scale F]
         [--latency-ms N] [--log-file FILE] [--seed N] [--no-proxy] [--proxy-port N]
     python3 tests/simulator/simulate.py stop --connection-file FILE
@@ -55,6 +56,16 @@ def serve(args):
                     time_scale=args.time_scale, latency_ms=args.latency_ms, log_file=args.log_file,
                     seed=args.seed, proxy=args.proxy, proxy_port=args.proxy_port)
     sim.start()
+    if args.fault:
+        # Applied once to the loaded scenario; a reset or load through the control API clears them, as faults.
+        from armsim import named_faults
+        try:
+            for spec in args.fault:
+                named_faults.add(sim, named_faults.parse(spec))
+        except ValueError as exc:
+            sim.stop()
+            sys.stderr.write("simulate.py: %s\n" % exc)
+            return 2
     conn = sim.connection
     if args.connection_file:
         _write_json(os.path.abspath(args.connection_file), conn)
@@ -91,6 +102,8 @@ def _background(args):
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     cmd += ["--proxy" if args.proxy else "--no-proxy", "--proxy-port", str(args.proxy_port)]
+    for spec in args.fault or []:
+        cmd += ["--fault", spec]
     out = open(os.path.join(state_dir, "simulator.out"), "ab")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                             start_new_session=True, close_fds=True)
@@ -144,7 +157,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sp = ap.add_subparsers(dest="cmd", required=True)
     s = sp.add_parser("serve", help="run the simulator")
-    s.add_argument("--scenario", default="basic", help="name in scenarios/ or a YAML path")
+    s.add_argument("--scenario", "--scenario-file", dest="scenario", default="basic",
+                   help="name in scenarios/ or a YAML (or JSON) path, such as a scale_set_snapshot file")
+    s.add_argument("--fault", action="append", metavar="NAME[:IDS][@BATCH][,key=value...]",
+                   help="a named fault (armsim/named_faults.py), e.g. never_recovers:3, retry_later:4+5@2, "
+                        "alert@2, throttle_burst,count=3, window_closes@3; repeatable")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--state-dir")

@@ -52,6 +52,8 @@ def reset(sim, req):
 def load(sim, req):
     try:
         sc = load_scenario(req.body.get("scenario"), req.body.get("scenario_data"))
+        if req.body.get("time_scale") is not None:  # a named scenario at another speed (rehearsal tests)
+            sc["time_scale"] = float(req.body["time_scale"])
     except (OSError, ValueError, yaml.YAMLError) as exc:
         return Resp(400, {"error": str(exc)})
     sim.reset_state(sc)

@@ -19,7 +19,7 @@ def normalise_fault(f):
             "count": None if f.get("count") is None else int(f["count"])}
 
 
-def inject(sim, route):
+def inject(sim, route, req=None):
     """(delay in seconds, fault response or None) for a request on `route`; the simulator-wide
     latency is included. The first fault that answers wins; the delays of those before it add up."""
     delay = sim.latency_ms / 1000.0
@@ -41,12 +41,31 @@ def inject(sim, route):
             fault_resp = _error(f)
         if fault_resp is not None:
             break
+    if fault_resp is None and req is not None:
+        # named_faults.py hooks in here (an alert at batch N, a burst of 429 on one scale set): each sees the
+        # requests that got through the faults above, and may answer one itself
+        for hook in list(getattr(sim.state, "request_hooks", None) or ()):
+            fault_resp = hook(sim, req)
+            if fault_resp is not None:
+                break
     return delay, fault_resp
+
+
+def error_response(f):
+    """The answer of an error fault (normalise_fault's dict)."""
+    return _error(f)
 
 
 def _error(f):
     st = f["error_status"]
     hdr = {"Retry-After": str(int(f["retry_after"]))} if f["retry_after"] is not None else {}
+    if st == 429:
+        # a throttling burst, answered as Compute's own 429 (throttling.py) is
+        return cloud_error(429, "OperationNotAllowed", "The server rejected the request because too many "
+                           "requests have been received for this subscription.",
+                           details=[{"code": "TooManyRequests", "target": "InjectedBurst",
+                                     "message": "An injected burst of 429 answers."}],
+                           headers=hdr or {"Retry-After": "1"})
     if st == 503:
         return cloud_error(503, "ServiceUnavailable",
                            "The service is temporarily unavailable. Please retry.", headers=hdr)

@@ -21,7 +21,7 @@ The route name is what the request log, the counters and fault injection use.
 
 import re
 
-from . import aad, alerts, arm, compute, control, lro, tags, virtual_machines
+from . import aad, alerts, arm, compute, control, lro, named_faults, tags, virtual_machines
 
 
 class Route:
@@ -159,6 +159,7 @@ ROUTES = [
     Route("POST", "/_sim/reset", "control", control.reset, kind="control"),
     Route("POST", "/_sim/load", "control", control.load, kind="control"),
     Route("*", "/_sim/faults", "control", control.faults, kind="control"),
+    Route("*", "/_sim/named-faults", "control", named_faults.control_named_faults, kind="control"),
     Route("POST", "/_sim/instances", "control", control.instances_post, kind="control"),
     Route("GET", "/_sim/instances", "control", control.state_get, kind="control"),
     Route("GET", "/_sim/state", "control", control.state_get, kind="control"),

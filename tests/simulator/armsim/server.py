@@ -54,7 +54,7 @@ def handle(sim, h):
     req.route = route.name
 
     # injected latency / faults (before the work, as a slow network or front door would)
-    delay, resp = faults.inject(sim, req.route)
+    delay, resp = faults.inject(sim, req.route, req)
     if delay > 0:
         time.sleep(delay)
     if resp is None:
