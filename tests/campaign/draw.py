@@ -46,6 +46,9 @@ def draw_scenario(seed, k):
             # unhealthy and never maintained by the run: unhealthy throughout, counts in every budget
             overrides.setdefault(i, {})["health"] = "unhealthy"
     variables = draw_variables(rnd, count)
+    # without a health signal the role refuses unless told to go by the power state alone (auto refuses)
+    variables["safe_maintenance_require_health_signal"] = (rnd.choice(["auto", "true", "false"]) if health_signal
+                                                           else rnd.choice(["auto", "false", "false", "false"]))
     faults = []
     eligible = [i for i in ids if kinds[i] == "eligible"]
     for i in eligible:
@@ -70,7 +73,7 @@ def draw_scenario(seed, k):
         elif fault["kind"] in ("http_5xx", "dropped"):
             fault["route"] = rnd.choice(["vmss_get", "vm_get", "vm_list", "virtual_machine_get", "virtual_machine_list",
                                          "tags_get", "tags_patch", "operation_status", "perform_maintenance",
-                                         "virtual_machine_perform_maintenance", "*"])
+                                         "virtual_machine_perform_maintenance", "tags_get", "*"])
             fault["count"] = rnd.randint(1, 4)
         elif fault["kind"] == "throttled":
             fault["seconds"] = rnd.randint(1, 10)
