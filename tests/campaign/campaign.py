@@ -64,6 +64,10 @@ def recap(text):
     return out
 
 
+def scale_sets_of(state):
+    return dict((ss["name"], ss) for rg in state["resource_groups"] for ss in rg["scale_sets"])
+
+
 def main(argv=None):
     args = parse_args(argv)
     started = time.monotonic()
@@ -129,8 +133,7 @@ def main(argv=None):
         print("campaign: the playbook ran %d of %d scale sets (rc %d); see %s/playbook.log" % (
             len(failed), len(scenarios), rc, out), file=sys.stderr)
         return 2
-    by_name = lambda state: dict((ss["name"], ss) for rg in state["resource_groups"] for ss in rg["scale_sets"])
-    initial_sets, final_sets = by_name(initial), by_name(final)
+    initial_sets, final_sets = scale_sets_of(initial), scale_sets_of(final)
     violations, faults = [], collections.Counter()
     for s in scenarios:
         name = s["scale_set"]["name"]

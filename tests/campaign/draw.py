@@ -89,8 +89,8 @@ def draw_scenario(seed, k):
         "health_signal": health_signal,
         "maintenance": {"duration": rnd.randint(1, 3), "recovery": rnd.randint(1, 2), "retry_after": 1},
         "rolling_upgrade": {"code": "Completed", "started": "-3d", "progress": {"successful": count}},
-        "os_upgrade_history": [] if flexible else [{"code": "Completed", "started": "-2d", "duration": "30m",
-                                                     "progress": {"successful": count}}],
+        "os_upgrade_history": [] if flexible else [
+            {"code": "Completed", "started": "-2d", "duration": "30m", "progress": {"successful": count}}],
         "instances": dict({"names" if flexible else "ids": ids, "eligible": "all", "overrides": overrides}),
     }
     if zones:

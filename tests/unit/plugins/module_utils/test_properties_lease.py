@@ -147,14 +147,14 @@ def test_ambiguous_or_malformed_durations_are_refused(text):
 @given(st.datetimes(min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2100, 1, 1)),
        st.integers(min_value=-14 * 60, max_value=14 * 60), st.integers(min_value=0, max_value=9999999),
        st.sampled_from([1, 3, 6, 7]))
-def test_arm_times_with_an_offset_and_up_to_seven_fraction_digits_parse_to_the_same_instant(moment, offset_min, fraction,
-                                                                                          digits):
+def test_arm_times_with_an_offset_and_up_to_seven_fraction_digits_parse_to_the_same_instant(
+        moment, offset_min, fraction, digits):
     zone = datetime.timezone(datetime.timedelta(minutes=offset_min))
     moment = moment.replace(microsecond=0, tzinfo=zone)
     fraction_text = ('%07d' % fraction)[:digits]
     sign = '+' if offset_min >= 0 else '-'
-    text = '%s.%s%s%02d:%02d' % (moment.strftime('%Y-%m-%dT%H:%M:%S'), fraction_text, sign, abs(offset_min) // 60,
-                                  abs(offset_min) % 60)
+    text = '%s.%s%s%02d:%02d' % (
+        moment.strftime('%Y-%m-%dT%H:%M:%S'), fraction_text, sign, abs(offset_min) // 60, abs(offset_min) % 60)
     parsed = windows._parse_time(text)
     expected = moment + datetime.timedelta(microseconds=int(fraction_text.ljust(6, '0')[:6]))
     assert parsed == expected
