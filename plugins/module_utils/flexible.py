@@ -240,6 +240,7 @@ class FlexibleMaintenance(object):
         # Once the deadline has passed, no poll is sent: the wait then ends within the polls already on the wire,
         # however long the pacer or a 429's Retry-After would have held this one.
         if pacer.acquire(max_wait=max(0.0, deadline - time.time())) is None or time.time() >= deadline:
+            operation.next_poll = deadline  # no poll fits before it: the loop sleeps until then, and ends
             return
         try:
             response = self._client.compute.send_request(HttpRequest('GET', operation.url))

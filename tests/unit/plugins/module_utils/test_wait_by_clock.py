@@ -166,3 +166,26 @@ def test_the_poll_pacer_does_not_wait_past_the_deadline_for_a_token():
     assert free.acquire(max_wait=10) == 0.0  # a token at hand is taken
     assert free.acquire(max_wait=1) is None  # the next one is 2 s away
     assert free.acquire() is not None and slept == [2.0]  # without max_wait it waits, as before
+
+
+def test_a_throttled_flexible_wait_sleeps_to_its_deadline_without_polling():
+    # Rule: when ARM's Retry-After (the client's throttled_until) reaches past the deadline, the wait sends nothing
+    # more and sleeps to its deadline (it does not spin), then ends by the clock.
+    clock = SlowClock()
+    arm = FakeArm().on('GET', '/operations/op1', body={'status': 'InProgress', 'name': 'op1'})
+    client = arm.client()
+    # the state a 429 with Retry-After: 3600 leaves in the client (its pipeline policy sets it from the header)
+    client._throttled_until = time.monotonic() + 3600
+    operation = flexible.VmOperation('web_1')
+    operation.status, operation.url, operation.accepted = 'InProgress', OP, True
+    real_time = flexible.time
+    flexible.time = clock
+    try:
+        started = clock.time()
+        with pytest.raises(AzureVmssError) as caught:
+            flexible.FlexibleMaintenance(client, REF, [operation], started, default_poll=15.0).wait(30)
+    finally:
+        flexible.time = real_time
+    assert caught.value.extra['status'] == 'InProgress'
+    assert not [r for r in arm.requests if r['path'].endswith('/operations/op1')], 'a poll was sent while throttled'
+    assert clock.time() >= started + 30
