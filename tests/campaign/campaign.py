@@ -53,6 +53,7 @@ def parse_args(argv):
     ap.add_argument("--out", help="where logs and reports go (default build/campaign/seed-S)")
     ap.add_argument("--collection", default=ROOT, help="the collection to test (a copy, for the bite tests)")
     ap.add_argument("--scenario-file", help="JSON list of scenarios as draw.py makes them, instead of drawing")
+    ap.add_argument("--recheck", action="store_true", help="judge the run saved in --out again, without running it")
     return ap.parse_args(argv)
 
 
@@ -73,6 +74,13 @@ def main(argv=None):
     started = time.monotonic()
     out = os.path.abspath(args.out or os.path.join(ROOT, "build", "campaign", "seed-%d" % args.seed))
     os.makedirs(os.path.join(out, "reports"), exist_ok=True)
+    if args.recheck:
+        with open(os.path.join(out, "observed.json")) as f:
+            seen = json.load(f)
+        inventory = {"all": {"hosts": dict((s["scale_set"]["name"], {"safe_maintenance_report_path": os.path.join(
+            out, "reports", s["scale_set"]["name"] + ".json")}) for s in seen["scenarios"])}}
+        return judge(args, out, seen["scenarios"], inventory, seen["log"], seen["initial"], seen["final"],
+                     seen["injected"], seen["rc"], started)
     wanted = args.only or list(range(args.scenarios))
     if args.scenario_file:
         with open(args.scenario_file) as f:
@@ -126,6 +134,13 @@ def main(argv=None):
         log = sim.log
     finally:
         sim.stop()
+    # everything the checker judges from, so a run can be judged again (--recheck) without running it again
+    observed = dict(log=log, initial=initial, final=final, injected=injector.done, scenarios=scenarios, rc=rc)
+    check.dump(os.path.join(out, "observed.json"), observed)
+    return judge(args, out, scenarios, inventory, log, initial, final, injector.done, rc, started)
+
+
+def judge(args, out, scenarios, inventory, log, initial, final, injected_all, rc, started):
     with open(os.path.join(out, "playbook.log")) as f:
         failed = recap(f.read())
     wall = time.monotonic() - started
@@ -139,7 +154,7 @@ def main(argv=None):
         name = s["scale_set"]["name"]
         report_path = inventory["all"]["hosts"][name]["safe_maintenance_report_path"]
         report = json.load(open(report_path)) if os.path.exists(report_path) else None
-        injected = [f for f in injector.done if f["scale_set"] == name and "error" not in f]
+        injected = [f for f in injected_all if f["scale_set"] == name and "error" not in f]
         for f in [f for f in s["faults"] if f.get("at") == "load"] + injected:
             faults[f["kind"]] += 1
         for invariant, detail in check.check_scenario(s, log, initial_sets[name], final_sets[name], injected,
@@ -150,8 +165,8 @@ def main(argv=None):
                    playbook_rc=rc, runs_failed=sum(failed.values()), instances_posted=posted,
                    requests=len(log), faults=dict(sorted(faults.items())), violations=violations,
                    load=os.getloadavg())
-    check.dump(os.path.join(out, "results.json"), dict(summary, scenarios_drawn=scenarios, injected=injector.done))
-    print("campaign seed %d: %d scenarios, %d runs failed (as the role decided), %d instances maintained, "
+    check.dump(os.path.join(out, "results.json"), dict(summary, scenarios_drawn=scenarios, injected=injected_all))
+    print("campaign seed %d: %d scenarios, %d runs failed (as the role decided), %d instances accepted for maintenance, "
           "%d requests, faults %s, %.0f s, %d violation(s)" % (
               args.seed, len(scenarios), summary["runs_failed"], posted, len(log),
               ", ".join("%s %d" % kv for kv in sorted(faults.items())) or "none", wall, len(violations)))

@@ -17,7 +17,7 @@ INVARIANTS = {
     "before_budget": "no batch starts while more than max_unhealthy_instance_percent of the fleet is unhealthy",
     "floor": "no batch leaves fewer healthy instances than safe_maintenance_min_healthy_instances",
     "repairs": "automatic repairs are resumed whenever the run suspended them",
-    "report": "the exit status and the report agree with what the log shows was maintained",
+    "report": "the exit status and the report agree with what the log and state show was maintained",
 }
 
 
@@ -193,9 +193,18 @@ def check_scenario(s, log, initial, final, injected, result):
         if ids:
             found.append(("report", "no report, but the log shows %s maintained" % ids))
     else:
-        reported = sorted(i for b in report.get("batches") or [] for i in b.get("maintained_instance_ids") or [])
-        if reported != sorted(ids):
-            found.append(("report", "the report says %s were maintained, the log %s" % (reported, sorted(ids))))
+        reported = set(i for b in report.get("batches") or [] for i in b.get("maintained_instance_ids") or [])
+        completed = set(i["instance_id"] for i in final["instances"] if i.get("last_result") == "MaintenanceCompleted")
+        # A batch whose maintenance failed (one of its instances did not complete; on Uniform the simulator then
+        # fails the whole operation) is recorded by the role as failed, with no instance maintained, even those
+        # Azure completed anyway (on Flexible the module knows them; the report does not say: noted, not judged).
+        failed_posts = set(i for g in groups if set(g["ids"]) & set(ids) - completed for i in g["ids"])
+        claimed = sorted(reported - set(ids))
+        hidden = sorted(set(ids) - reported - (set(ids) - completed) - failed_posts)
+        if claimed or hidden:
+            found.append(("report", "the report says %s were maintained; the log and state: %s accepted, %s completed "
+                          "(claimed without a POST: %s; completed but not reported: %s)" % (
+                              sorted(reported), sorted(ids), sorted(completed & set(ids)), claimed, hidden)))
         said_failed = bool(report.get("failed") or report.get("aborted"))
         if said_failed != bool(result.get("failed")):
             found.append(("report", "the run %s but its report says failed=%s aborted=%s" % (
