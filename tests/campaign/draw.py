@@ -59,9 +59,11 @@ def draw_scenario(seed, k):
             if kind == "never_recovers":
                 ov["never_recovers"] = True
             elif kind == "recovers_late":
-                # well past health_timeout (plus a poll and slack for the module's own start): a correct role
-                # counts it unhealthy; a wait that overran its time would see it recover
-                ov["recovery"] = int(variables["safe_maintenance_health_timeout"]) + rnd.randint(4, 30)
+                # Well past health_timeout, so that a role whose health wait ends by the clock within one poll
+                # certainly still finds it unhealthy: 15 s at least covers a poll (<= 3 s), the module's own start
+                # and end and the operation's last status poll on a loaded machine. A wait that overran its time
+                # by more than that sees it recover and counts it healthy.
+                ov["recovery"] = int(variables["safe_maintenance_health_timeout"]) + rnd.randint(15, 40)
             elif kind == "fails":
                 ov["fails"] = True
             else:
