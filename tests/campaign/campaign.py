@@ -14,6 +14,7 @@ import collections
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,7 @@ def main(argv=None):
         log = sim.log
     finally:
         sim.stop()
+        shutil.rmtree(work, ignore_errors=True)  # the collection link, inventory, playbook, certificates, HOME
     # everything the checker judges from, so a run can be judged again (--recheck) without running it again
     observed = dict(log=log, initial=initial, final=final, injected=injector.done, scenarios=scenarios, rc=rc)
     check.dump(os.path.join(out, "observed.json"), observed)
