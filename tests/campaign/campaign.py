@@ -46,7 +46,7 @@ PLAYBOOK = """\
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(prog="tests/run-campaign", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="tests/run-campaign", description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--scenarios", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", type=int, action="append", help="run only scenario K (repeatable): a replay")
