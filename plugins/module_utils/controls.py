@@ -216,7 +216,18 @@ def alert_polls(alert_wait, poll_interval=0, name='safe_maintenance_alert_wait')
     (poll_interval when set, else 30) for up to ``alert_wait`` (ISO 8601)."""
     wait = iso8601_seconds(alert_wait, name)
     delay = int(poll_interval) if int(poll_interval or 0) > 0 else ALERT_POLL_SECONDS
-    return dict(retries=int(math.ceil(wait / float(delay))), delay=delay)
+    return dict(retries=int(math.ceil(wait / float(delay))), delay=delay, seconds=wait)
+
+
+def wait_over(now, deadline, delay):
+    """Whether a wait that reads every ``delay`` seconds until ``deadline`` is over at ``now`` (both epoch seconds,
+    ``now`` taken after a read): the next read would start after the deadline.
+
+    A wait of retries x delay counts reads, and every read is a module process of a second or more, so it overran
+    its time by that much per read. The role's waits end on this clock test instead (``retries`` only a cap that
+    fast reads could reach): no read starts after the deadline, so the wait ends within one read of it.
+    """
+    return float(now) + max(0.0, float(delay)) > float(deadline)
 
 
 # -- the batch a hook sees -------------------------------------------------------------------------------

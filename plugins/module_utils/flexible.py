@@ -235,9 +235,13 @@ class FlexibleMaintenance(object):
         return AzureVmssError(redact(msg, self._client.secrets), status_code=error.status_code, error=error.error,
                               status='Failed', operations=self.operations)
 
-    def _poll(self, operation, pacer):
+    def _poll(self, operation, pacer, deadline):
         from azure.core.rest import HttpRequest
-        pacer.acquire()
+        # Once the deadline has passed, no poll is sent: the wait then ends within the polls already on the wire,
+        # however long the pacer or a 429's Retry-After would have held this one.
+        if pacer.acquire(max_wait=max(0.0, deadline - time.time())) is None or time.time() >= deadline:
+            operation.next_poll = deadline  # no poll fits before it: the loop sleeps until then, and ends
+            return
         try:
             response = self._client.compute.send_request(HttpRequest('GET', operation.url))
         except Exception as exc:
@@ -280,7 +284,7 @@ class FlexibleMaintenance(object):
                 if not due:
                     time.sleep(max(0.01, min(min(op.next_poll for op in pending), deadline) - now))
                     continue
-                list(pool.map(lambda op: self._poll(op, pacer), due))
+                list(pool.map(lambda op: self._poll(op, pacer, deadline), due))
         return self._outcome(timeout)
 
     def _outcome(self, timeout):

@@ -31,8 +31,10 @@ class TokenBucket(object):
         self._lock = threading.Lock()
         self.waited = 0.0
 
-    def acquire(self):
-        """Take one token, sleeping as long as needed; returns the seconds slept."""
+    def acquire(self, max_wait=None):
+        """Take one token, sleeping as long as needed; returns the seconds slept. With ``max_wait`` (seconds), a
+        token that would take longer than that is not waited for: None, and nothing is taken (a wait with a
+        deadline ends by the clock, not when the bucket or a 429's Retry-After allows)."""
         slept = 0.0
         while True:
             with self._lock:
@@ -46,6 +48,8 @@ class TokenBucket(object):
                         self.waited += slept
                         return slept
                     wait = (1.0 - self._tokens) / self.rate
+            if max_wait is not None and slept + wait > max_wait:
+                return None
             self._sleep(wait)
             slept += wait
 

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests the safe_maintenance role decides with; the logic lives in module_utils/decisions.py."""
+"""Tests the safe_maintenance role decides with; the logic lives in module_utils/decisions.py and controls.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, decisions
 
 
 class TestModule(object):
@@ -14,4 +14,5 @@ class TestModule(object):
     def tests(self):
         return {
             'batch_recovered': decisions.batch_recovered,
+            'wait_over': controls.wait_over,
         }

@@ -7,6 +7,7 @@ usage: python write_integration_config.py CONNECTION_JSON OUTPUT_YML [SCENARIO]
 """
 
 import json
+import os
 import sys
 
 import yaml
@@ -42,6 +43,13 @@ def main():
 
     if scenario:
         config['azure_vmss_sim_scenario'] = scenario
+
+    # Where async tasks keep their results. Ansible's default, ~/.ansible_async, is expanded twice and not alike:
+    # the job (async_wrapper) expands it with $HOME, async_status with the user's passwd home. When HOME is a
+    # folder of its own (CI, containers), async_status then finds no job. An absolute folder in the copy's
+    # git-ignored tests/output is the same for both, whatever HOME is.
+    config['ansible_async_dir'] = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(output_path))), 'output', 'async')
 
     with open(output_path, 'w', encoding='utf-8') as output_file:
         output_file.write('# Written by tests/run-tests from the running simulator; do not commit.\n')

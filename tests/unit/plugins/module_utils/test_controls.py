@@ -179,10 +179,11 @@ def test_alert_severities_are_checked(bad, words):
 
 
 def test_alert_polls():
-    assert controls.alert_polls('PT5M') == {'retries': 10, 'delay': 30}
-    assert controls.alert_polls('PT5M', 0) == {'retries': 10, 'delay': 30}
-    assert controls.alert_polls('PT0S', 2) == {'retries': 0, 'delay': 2}
-    assert controls.alert_polls('PT5S', 2) == {'retries': 3, 'delay': 2}
+    # seconds: the whole wait, from which the role sets the gate's clock deadline
+    assert controls.alert_polls('PT5M') == {'retries': 10, 'delay': 30, 'seconds': 300}
+    assert controls.alert_polls('PT5M', 0) == {'retries': 10, 'delay': 30, 'seconds': 300}
+    assert controls.alert_polls('PT0S', 2) == {'retries': 0, 'delay': 2, 'seconds': 0}
+    assert controls.alert_polls('PT5S', 2) == {'retries': 3, 'delay': 2, 'seconds': 5}
     with pytest.raises(PlanningError) as caught:
         controls.alert_polls('5 minutes')
     assert 'safe_maintenance_alert_wait' in str(caught.value)

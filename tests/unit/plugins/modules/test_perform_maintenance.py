@@ -323,4 +323,6 @@ def test_wait_timeout_fails_saying_the_operation_goes_on(run, arm):
     assert 'instance_view_info' in result['msg'] and OP_URL in result['msg']
     assert result['operation_url'] == OP_URL
     assert result['instance_ids'] == ['1']
-    assert result['elapsed_seconds'] < 30  # stopped by wait_timeout, not the default hour; slack for a busy machine
+    # Not before wait_timeout. No upper bound by the wall clock: a busy machine may take any time to run the
+    # polls; the message above says the wait ended on wait_timeout (test_wait_by_clock.py proves how soon).
+    assert result['elapsed_seconds'] >= 1

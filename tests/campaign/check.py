@@ -1,0 +1,217 @@
+"""The campaign's invariant checker: judges each scenario ONLY from the simulator's request log and state (plus
+what the campaign drew and injected, and the run's exit status and report, which are checked AGAINST the log).
+
+It imports nothing of the collection: the rules are written out here, from the role's documentation.
+"""
+
+import datetime
+import json
+from urllib.parse import unquote
+
+INVARIANTS = {
+    "twice": "no instance is sent to performMaintenance twice",
+    "not_eligible": "no POST names an instance that was not eligible (no wave, maintained, RetryLater)",
+    "zones": "no batch spans two zones unless enable_cross_zone_upgrade",
+    "run_window": "no POST after the end of the run window (safe_maintenance_not_after)",
+    "after_budget": "no POST after a batch that failed or broke max_unhealthy_upgraded_instance_percent",
+    "before_budget": "no batch starts while more than max_unhealthy_instance_percent of the fleet is unhealthy",
+    "floor": "no batch leaves fewer healthy instances than safe_maintenance_min_healthy_instances",
+    "repairs": "automatic repairs are resumed whenever the run suspended them",
+    "report": "the exit status and the report agree with what the log and state show was maintained",
+}
+
+
+def epoch(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def query_text(entry):
+    query = entry.get("query") or ""
+    if isinstance(query, dict):  # the log keeps the query parsed: {name: value or [values]}
+        query = "&".join("%s=%s" % (k, " ".join(v) if isinstance(v, list) else v) for k, v in sorted(query.items()))
+    return unquote(query)
+
+
+def scale_set_of(entry):
+    """The campaign scale set a logged request is about, or None (names are ss-NNN, Flexible VMs ss-NNN-vmN)."""
+    path = unquote(entry.get("path") or "") + "?" + query_text(entry)
+    for marker in ("/virtualMachineScaleSets/", "/virtualMachines/"):
+        if marker in path:
+            name = path.split(marker, 1)[1].split("/", 1)[0].split("?", 1)[0].split("'", 1)[0]
+            if name.startswith("ss-"):
+                return name[:6]
+    return None
+
+
+def posts(log, name, accepted_only=True):
+    """performMaintenance POSTs of scale set ``name``: [(time, [instance ids], seq, status)], in log order; only
+    those Azure accepted (200, 202), or every one sent (a refused or dropped POST was still sent)."""
+    out = []
+    for e in log:
+        if e["method"] != "POST" or not e["path"].endswith("/performMaintenance"):
+            continue
+        if accepted_only and e["status"] not in (200, 202):
+            continue
+        if scale_set_of(e) != name:
+            continue
+        if "/virtualMachineScaleSets/" in e["path"] and "/virtualMachines/" not in e["path"]:
+            ids = [str(i) for i in ((e.get("body") or {}).get("instanceIds") or [])]
+        else:
+            ids = [unquote(e["path"]).split("/virtualMachines/", 1)[1].split("/", 1)[0]]
+        out.append((epoch(e["time"]), ids, e["seq"], e["status"]))
+    return out
+
+
+def batches(log, name):
+    """The accepted POSTs grouped into batches: the role renews its lease (a tags write) before every batch, so a
+    tags write of the scale set between two POSTs separates batches."""
+    groups, current = [], None
+    for e in log:
+        if scale_set_of(e) != name:
+            continue
+        if e["method"] in ("PATCH", "PUT") and "/tags/" in e["path"]:
+            current = None
+            continue
+        for at, ids, seq, _status in posts([e], name, accepted_only=False):
+            if current is None:
+                current = {"start": at, "ids": [], "seq": seq}
+                groups.append(current)
+            current["ids"].extend(i for i in ids if i not in current["ids"])  # a transport retry: the same ids
+    return groups
+
+
+def fleet_reads(log, name):
+    """Times of the reads of the whole fleet (the VM list) of the scale set."""
+    out = []
+    for e in log:
+        if e["method"] != "GET" or e["status"] != 200:
+            continue
+        path, query = e["path"], query_text(e)
+        if path.endswith("/virtualMachineScaleSets/%s/virtualMachines" % name) or (
+                path.endswith("/providers/Microsoft.Compute/virtualMachines") and "/%s'" % name in query):
+            out.append(epoch(e["time"]))
+    return out
+
+
+def check_scenario(s, log, initial, final, injected, result):
+    """Violations of scenario ``s`` as [(invariant, detail)]. ``initial``/``final``: the scale set's entry of the
+    simulator's state before and after; ``injected``: the runtime faults injected on it (with ``at``);
+    ``result``: {'failed': bool, 'report': dict or None}."""
+    name = s["scale_set"]["name"]
+    v = s["variables"]
+    signal = s["scale_set"]["health_signal"]
+    found = []
+    zone = dict((i["instance_id"], i["zone"]) for i in initial["instances"])
+    total = len(initial["instances"])
+    sent = posts(log, name, accepted_only=False)       # every POST sent counts for safety, refused or not
+    accepted = posts(log, name)                        # what Azure started: what the report must say
+    groups = batches(log, name)
+    ids = [i for _at, batch_ids, _seq, _status in accepted for i in batch_ids]
+    named = sorted(set(i for _at, batch_ids, _seq, _status in sent for i in batch_ids))
+    mine = [e for e in log if scale_set_of(e) == name]
+    first = epoch(mine[0]["time"]) if mine else None
+
+    # twice: named again after a POST naming it was accepted (a retry after a refused or dropped POST is not)
+    started, dup = set(), set()
+    for _at, batch_ids, _seq, status in sent:
+        dup |= started & set(batch_ids)
+        if status in (200, 202):
+            started |= set(batch_ids)
+    if dup:
+        found.append(("twice", "instances %s were POSTed again after Azure had accepted them" % sorted(dup)))
+    # not eligible
+    bad = sorted(set(i for i in named if s["kinds"].get(i) != "eligible"))
+    if bad:
+        found.append(("not_eligible", "POSTed %s, which were %s" % (bad, [s["kinds"].get(i) for i in bad])))
+    # zones
+    if not v.get("safe_maintenance_enable_cross_zone_upgrade"):
+        for g in groups:
+            zones = sorted(set(str(zone.get(i)) for i in g["ids"]))
+            if len(zones) > 1:
+                found.append(("zones", "batch at seq %s (%s) spans zones %s" % (g["seq"], g["ids"], zones)))
+    # run window
+    window = v.get("safe_maintenance_not_after")
+    if window and first is not None:
+        end = first + int(window[2:-1])
+        late = [(at, b) for at, b, _seq, _status in sent if at > end]
+        if late:
+            found.append(("run_window", "POSTs %s after the window's end (%s s after the run's first request)"
+                          % ([b for _at, b in late], window)))
+    # what the drawn and injected faults make of each instance once maintained
+    load_faults = dict((f["instance"], f["kind"]) for f in s["faults"] if f.get("at") == "load")
+    never = set(i for i, k in load_faults.items() if k in ("never_recovers", "recovers_late")) if signal else set()
+    failed_outcome = set(i for i, k in load_faults.items() if k in ("MaintenanceAborted", "RetryLater"))
+    fails = set(i for i, k in load_faults.items() if k == "fails")
+    post_time = dict((i, at) for at, b, _seq, _status in reversed(accepted) for i in b)
+    for f in injected:
+        if f["kind"] == "never_recovers" and signal and f["instance"] in post_time and f["at"] < post_time[f["instance"]]:
+            never.add(f["instance"])
+    # after a broken budget
+    limit = v["safe_maintenance_max_unhealthy_upgraded_instance_percent"]
+    done, counted = [], set()
+    for number, g in enumerate(groups):
+        done.extend(g["ids"])
+        counted |= (never | failed_outcome) & set(g["ids"])
+        broken = bool(fails & set(g["ids"])) or len(counted) * 100 > len(done) * limit
+        if broken and number + 1 < len(groups):
+            found.append(("after_budget", "batch %s %s broke the budget (%d of %d counted, limit %d%%%s) and batch "
+                          "%s %s was still sent" % (number + 1, g["ids"], len(counted), len(done), limit,
+                                                    ", a failed operation" if fails & set(g["ids"]) else "",
+                                                    number + 2, groups[number + 1]["ids"])))
+            break
+    # before a batch: the budget and the floor, from what the fleet read before it must have shown
+    unhealthy0 = set(i["instance_id"] for i in initial["instances"]
+                     if i["health"] == "unhealthy" or i["power_state"] != "running")
+    reads = fleet_reads(log, name)
+    floor = int(v.get("safe_maintenance_min_healthy_instances") or 0)
+    for number, g in enumerate(groups):
+        before = [r for r in reads if r < g["start"]]
+        seen = before[-1] if before else None
+        if seen is None:
+            continue
+        sick = set(unhealthy0)
+        sick |= set(i for i in never if post_time.get(i, seen) < seen)
+        sick |= set(f["instance"] for f in injected
+                    if f["kind"] == "unhealthy" and signal and f["at"] < seen and f["instance"] not in post_time)
+        sick -= set(i for i in post_time if post_time[i] < seen and i not in never)
+        allowed = v["safe_maintenance_max_unhealthy_instance_percent"]
+        if len(sick) * 100 > total * allowed:
+            found.append(("before_budget", "batch %s %s started while %d of %d were unhealthy %s (limit %d%%)" % (
+                number + 1, g["ids"], len(sick), total, sorted(sick), allowed)))
+        taken = [i for i in g["ids"] if i not in sick]
+        if floor and (total - len(sick)) - len(taken) < floor:
+            found.append(("floor", "batch %s %s left %d healthy of %d, floor %d" % (
+                number + 1, g["ids"], total - len(sick) - len(taken), total, floor)))
+    # repairs
+    actions = [(e.get("body") or {}).get("action") for e in mine
+               if e["method"] == "POST" and e["path"].endswith("/setOrchestrationServiceState") and e["status"] in (200, 202)]
+    if "Suspend" in actions and (actions[-1] != "Resume" or final.get("repairs_state") != "Running"):
+        found.append(("repairs", "repairs suspended and left %s (actions %s)" % (final.get("repairs_state"), actions)))
+    # the exit status and the report against the log
+    report = result.get("report")
+    if report is None:
+        if ids:
+            found.append(("report", "no report, but the log shows %s maintained" % ids))
+    else:
+        reported = set(i for b in report.get("batches") or [] for i in b.get("maintained_instance_ids") or [])
+        completed = set(i["instance_id"] for i in final["instances"] if i.get("last_result") == "MaintenanceCompleted")
+        # A batch whose maintenance failed (one of its instances did not complete; on Uniform the simulator then
+        # fails the whole operation) is recorded by the role as failed, with no instance maintained, even those
+        # Azure completed anyway (on Flexible the module knows them; the report does not say: noted, not judged).
+        failed_posts = set(i for g in groups if set(g["ids"]) & set(ids) - completed for i in g["ids"])
+        claimed = sorted(reported - set(ids))
+        hidden = sorted(set(ids) - reported - (set(ids) - completed) - failed_posts)
+        if claimed or hidden:
+            found.append(("report", "the report says %s were maintained; the log and state: %s accepted, %s completed "
+                          "(claimed without a POST: %s; completed but not reported: %s)" % (
+                              sorted(reported), sorted(ids), sorted(completed & set(ids)), claimed, hidden)))
+        said_failed = bool(report.get("failed") or report.get("aborted"))
+        if said_failed != bool(result.get("failed")):
+            found.append(("report", "the run %s but its report says failed=%s aborted=%s" % (
+                "failed" if result.get("failed") else "succeeded", report.get("failed"), report.get("aborted"))))
+    return found
+
+
+def dump(path, data):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True, default=str)
