@@ -164,16 +164,26 @@ def check_scenario(s, log, initial, final, injected, result):
                      if i["health"] == "unhealthy" or i["power_state"] != "running")
     reads = fleet_reads(log, name)
     floor = int(v.get("safe_maintenance_min_healthy_instances") or 0)
+    # A late recovery is unhealthy at health_timeout (so it counts against the after-batch budget above), but it
+    # does recover: a fleet read at least its recovery seconds after its POST may find it healthy (the simulator runs
+    # at time scale 1, so scenario seconds are the log's seconds; the maintenance's own duration only adds to that).
+    overrides = s["scale_set"]["instances"].get("overrides") or {}
+    injected_never = set(f["instance"] for f in injected if f["kind"] == "never_recovers")
+    late_recovery = dict((i, float(overrides.get(i, {}).get("recovery") or 0))
+                         for i, k in load_faults.items() if k == "recovers_late") if signal else {}
     for number, g in enumerate(groups):
         before = [r for r in reads if r < g["start"]]
         seen = before[-1] if before else None
         if seen is None:
             continue
+        recovered_late = set(i for i, seconds in late_recovery.items()
+                             if i in post_time and seen >= post_time[i] + seconds and i not in injected_never)
         sick = set(unhealthy0)
         sick |= set(i for i in never if post_time.get(i, seen) < seen)
         sick |= set(f["instance"] for f in injected
                     if f["kind"] == "unhealthy" and signal and f["at"] < seen and f["instance"] not in post_time)
         sick -= set(i for i in post_time if post_time[i] < seen and i not in never)
+        sick -= recovered_late
         allowed = v["safe_maintenance_max_unhealthy_instance_percent"]
         if len(sick) * 100 > total * allowed:
             found.append(("before_budget", "batch %s %s started while %d of %d were unhealthy %s (limit %d%%)" % (
