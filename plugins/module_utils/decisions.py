@@ -133,6 +133,13 @@ def unknown_instances_refusal(plan, scale_set):
 
 # ---------------------------------------------------------------- one batch
 
+def succeeded_ids(operation):
+    """The instances whose operation perform_maintenance reports Succeeded, in its order (none when it has no
+    per-operation status, as when the request itself was refused)."""
+    return [str(i) for op in operation.get('operations') or [] if op.get('status') == 'Succeeded'
+            for i in op.get('instance_ids') or []]
+
+
 def batch_record(batch, started, finished, operation, health=None, fleet=None, require_health_signal=False):
     """What the report says about one batch that was sent (or refused by ARM).
 
@@ -150,7 +157,9 @@ def batch_record(batch, started, finished, operation, health=None, fleet=None, r
     if fleet is not None:
         record.update(fleet_instances=fleet['instances'], fleet_unhealthy_before=list(fleet['unhealthy_ids']))
     if operation.get('failed'):
-        record.update(outcome=FAILED, error=operation.get('msg') or '', maintained_instance_ids=[])
+        # On a Flexible scale set each VM has its own operation: those Azure reports Succeeded were maintained even
+        # though the batch failed (the report must not list them as left to do). A Uniform batch is one operation.
+        record.update(outcome=FAILED, error=operation.get('msg') or '', maintained_instance_ids=succeeded_ids(operation))
         return record
     elapsed, waited = operation.get('elapsed_seconds'), (operation.get('health') or {}).get('seconds')
     if elapsed is not None and waited is not None:

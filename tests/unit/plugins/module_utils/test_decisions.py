@@ -210,3 +210,16 @@ def test_final_message():
 def test_after_batch_refusal_names_the_unhealthy_in_id_order():
     records = [record(1, ['10', '2'], ['10']), record(2, ['9', '3'], ['9'])]
     assert '(9, 10)' in decisions.after_batch_refusal(records, 20, 60)
+
+
+def test_a_failed_flexible_batch_records_the_vms_azure_completed():
+    # seed 2, scenario 25 of the campaign: two of six VMs' operations succeeded before the batch failed
+    operation = dict(failed=True, msg='did not all succeed', instance_ids=['vm0', 'vm9'],
+                     operations=[dict(instance_ids=['vm0'], status='Succeeded'),
+                                 dict(instance_ids=['vm12'], status='Failed'),
+                                 dict(instance_ids=['vm9'], status='Succeeded')])
+    record = decisions.batch_record(BATCH, T0, T1, operation, dict(skipped=True), FLEET)
+    assert record['outcome'] == 'maintenance failed' and record['maintained_instance_ids'] == ['vm0', 'vm9']
+    uniform = dict(failed=True, msg='Failed', instance_ids=['3', '6'],
+                   operations=[dict(instance_ids=['3', '6'], status='Failed')])
+    assert decisions.batch_record(BATCH, T0, T1, uniform, dict(skipped=True), FLEET)['maintained_instance_ids'] == []
