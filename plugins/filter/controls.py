@@ -9,7 +9,7 @@ __metaclass__ = type
 
 # the role's filters' one wrapper: a PlanningError (a bad variable, named in its message) becomes a filter error
 from ansible_collections.azure_vmss.maintenance.plugins.filter.maintenance import _checked
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
 
 
 def control_variable_problems(variables):

@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import fleet_report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import fleet_report
 
 
 class FilterModule(object):

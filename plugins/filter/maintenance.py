@@ -9,8 +9,12 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import (
-    decisions, lease, planning, read_cost, scale_set_policy, windows)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as lease
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import policy as scale_set_policy
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
 
 
 def _checked(function):

@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import report
 
 
 class FilterModule(object):

@@ -116,8 +116,8 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import arguments
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as fleet
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact
+from ansible_collections.azure_vmss.maintenance.plugins.plugin_utils import inventory as fleet
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, redact
 
 AUTH_OPTIONS = tuple(arguments.AZURE_AUTH_ARGS)
 FILTER_OPTIONS = ('subscriptions', 'resource_groups', 'name_patterns', 'tags', 'locations')
@@ -167,8 +167,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if find_spec('azure') is None or find_spec(module_name) is None:
                 raise AzureVmssError('The scale_sets inventory needs the Python package %s on the controller: '
                                      'pip install -r <collection path>/requirements.txt' % package)
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import clouds
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient
         from ansible.module_utils.common.process import get_bin_path
 
         def which(name):
@@ -217,7 +218,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _read_maintenance(self, records):
         from concurrent.futures import ThreadPoolExecutor
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
 
         def read(record):
             client, hostvars = record

@@ -18,7 +18,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import arguments
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, redact
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, redact
 
 REQUIREMENTS_HINT = ('Install the collection\'s Python requirements on the host that runs the module: '
                      'pip install -r <collection path>/requirements.txt')
@@ -43,7 +43,7 @@ class AzureVmssModule(AnsibleModule):
 
     # -- validation ---------------------------------------------------------------------------------
     def _scale_set_ref(self):
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
         problem = arguments.resource_group_error(self.params['resource_group'])
         if problem:
             self.fail_json(msg='resource_group %r %s.' % (self.params['resource_group'], problem))
@@ -94,8 +94,10 @@ class AzureVmssModule(AnsibleModule):
             except ImportError:
                 self.fail_json(msg=missing_required_lib(package) + ' ' + REQUIREMENTS_HINT,
                                exception=traceback.format_exc())
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, clouds, lazy_imports
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient, new_transport
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import clouds
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import lazy_imports
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient, new_transport
         from ansible.module_utils.common.process import get_bin_path
 
         def which(name):
@@ -125,7 +127,7 @@ class AzureVmssModule(AnsibleModule):
                 raise AzureVmssError('subscription_id %r %s.' % (subscription_id, problem))
             cache = None
             if self.params.get('token_cache_dir'):
-                from ansible_collections.azure_vmss.maintenance.plugins.module_utils import run_cache
+                from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
                 cache = run_cache.RunCache(self.params['token_cache_dir'], self.warn)
             cloud = clouds.resolve_cloud(plan.cloud_environment, run_cache=cache)
             token_cache = cache.token_caches() if cache is not None and plan.kind in auth.TOKEN_CACHE_KINDS else None

@@ -158,9 +158,9 @@ query_result:
 '''
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import query_result
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import alerts as monitor
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import query_result
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import alerts as monitor
 
 
 def main():

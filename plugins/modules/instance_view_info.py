@@ -262,10 +262,10 @@ query_result:
 '''
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize, sort_instances
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import query_result
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.health_wait import read_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import summarize, sort_instances
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import query_result
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.health_wait import read_health
 
 UNREPORTED = 'unreported'
 

@@ -178,9 +178,9 @@ import socket
 import time
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import lease as leases
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.tags import ScopeTags, TAG_PERMISSION_HINT
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as leases
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.tags import ScopeTags, TAG_PERMISSION_HINT
 
 ARGUMENT_SPEC = dict(
     action=dict(type='str', default='read', choices=['acquire', 'renew', 'release', 'read']),

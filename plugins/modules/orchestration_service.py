@@ -115,8 +115,8 @@ orchestration_services:
 '''
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.scale_set import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import (
     orchestration_services, service_state, service_state_change)
 
 ARGUMENT_SPEC = dict(

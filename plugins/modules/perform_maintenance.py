@@ -375,10 +375,10 @@ health:
 import time
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     classify_for_maintenance, summarize)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import describe_ids
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import describe_ids
 
 # Seconds a scale set GET kept in token_cache_dir by another call of the run may serve this one.
 SCALE_SET_MAX_AGE = 120
@@ -488,7 +488,8 @@ class PerformMaintenance(object):
         ids = self.named if self.named is not None else self.result['instance_ids']
         if not module.params['wait_for_health'] or module.check_mode or not ids:
             return {}
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import health_wait, read_cost
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import health_wait
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
         interval = module.params['health_poll_interval']
         if interval <= 0:
             # the scale set's GET of this run (read for its mode already): no request

@@ -139,8 +139,8 @@ query_result:
 '''
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, NotAvailableError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import shape_resource, query_result
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, NotAvailableError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import shape_resource, query_result
 
 ACTIVE_CODES = ('RollingForward', 'RollingBack')
 

@@ -165,11 +165,11 @@ query_result:
   sample: {max_batch_instance_percent: 20}
 '''
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestration import FLEXIBLE, orchestration_mode
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import FLEXIBLE, orchestration_mode
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule, QUERY_ARGS
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import query_result
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.scale_set import shape_scale_set
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import query_result
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import shape_scale_set
 
 FLEXIBLE_NOTE = ('Azure offers no scale set instance view in Flexible orchestration mode, so '
                  'orchestration_services is not returned for %s.')

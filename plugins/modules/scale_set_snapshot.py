@@ -176,9 +176,10 @@ import os
 import tempfile
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError, NotAvailableError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import shapes, snapshot
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.scale_set import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, NotAvailableError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import shapes
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import snapshot
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import (
     shape_scale_set, orchestration_services, service_state)
 
 
@@ -250,7 +251,7 @@ def _read(module, ref, wants_alerts):
     now = snapshot.parse_time(client.last_headers.get('Date')) or datetime.datetime.now(datetime.timezone.utc)
     alerts = []
     if wants_alerts:
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.alerts import list_fired_alerts
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.alerts import list_fired_alerts
         try:
             alerts = list_fired_alerts(client, ref, alert_states=('New', 'Acknowledged'))
         except AzureVmssError as exc:

@@ -6,7 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
 
 
 class TestModule(object):

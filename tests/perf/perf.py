@@ -511,7 +511,7 @@ def bench_install(tools, args):
 # ------------------------------------------------------------------------------------------------ 4./5. maintenance
 def auto_poll_interval(batch, fleet):
     sys.path.insert(0, tools_coll_root[0])
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
     return read_cost.poll_interval(batch, fleet)
 
 

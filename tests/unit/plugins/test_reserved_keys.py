@@ -89,7 +89,8 @@ def test_the_check_itself_catches_reserved_keys():
 
 # -- running main() ---------------------------------------------------------------------------------
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
 from .module_utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'

@@ -12,8 +12,8 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as inv
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
+from ansible_collections.azure_vmss.maintenance.plugins.plugin_utils import inventory as inv
 from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import FakeArm, FakeCredential
 from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.sdk_race import replay
 

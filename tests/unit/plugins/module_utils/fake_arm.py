@@ -11,7 +11,7 @@ __metaclass__ = type
 import json
 import time
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.clouds import Cloud
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.clouds import Cloud
 
 RM = 'https://arm.test'
 CLOUD = Cloud('test', RM, 'https://login.test', RM + '/.default', False)
@@ -133,7 +133,7 @@ class FakeArm(object):
 
     def client(self, credential=None, **kwargs):
         from azure.core.pipeline.transport import RequestsTransport
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ComputeClient
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient
         transport = RequestsTransport(session=self.session(), session_owner=False)
         kwargs.setdefault('retry_backoff_factor', 0)
         return ComputeClient(credential or FakeCredential(), SUB, CLOUD, auth_description='module parameters',
@@ -149,7 +149,8 @@ def run_module_main(monkeypatch, capsys, module, module_args, arm, credential=No
     from ansible.module_utils import basic
     from ansible.module_utils.common.parameters import PASS_VARS
     from azure.core.pipeline.transport import RequestsTransport
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
     import pytest
 
     class FakeTransportClient(client_module.ComputeClient):

@@ -79,8 +79,8 @@ class Interleaver(object):
 
 def readers():
     """Each reader: (SDK model class it builds, function of a client that reads two items on two threads)."""
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
     ref = ScaleSetRef('rg', 'web')
 
     def sdk(client):
@@ -98,7 +98,7 @@ def readers():
     def inventory(client):
         # The inventory's maintenance status: two Uniform scale sets' VM lists (paged) on two workers.
         from ansible.plugins.loader import inventory_loader
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as fleet
+        from ansible_collections.azure_vmss.maintenance.plugins.plugin_utils import inventory as fleet
         from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import scale_set_body
         plugin = inventory_loader.get('azure_vmss.maintenance.scale_sets')  # replay(..., ansible_loader=True)
         plugin.set_options(direct=dict(plugin='azure_vmss.maintenance.scale_sets', maintenance_status_workers=2))
@@ -180,5 +180,5 @@ def main(name):
 
 
 def client_ref():
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
     return ScaleSetRef('rg', 'web')

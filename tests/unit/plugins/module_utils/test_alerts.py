@@ -9,9 +9,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import alerts
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import alerts
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 
 from .fake_arm import RM, SUB, VMSS_PATH, FakeArm
 

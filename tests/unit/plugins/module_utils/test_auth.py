@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.clouds import KNOWN_CLOUDS, Cloud
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.clouds import KNOWN_CLOUDS, Cloud
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 
 NO_PARAMS = dict(auth_source='auto', subscription_id=None, client_id=None, secret=None, tenant=None,
                  certificate_path=None, certificate_password=None, ad_user=None, password=None, profile=None,

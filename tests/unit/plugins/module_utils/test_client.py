@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import (  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import (  # noqa: E402
     ComputeClient, ScaleSetRef, parse_remaining_resource)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import client as client_module  # noqa: E402
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
 from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
 
 REF = ScaleSetRef('rg', 'web')

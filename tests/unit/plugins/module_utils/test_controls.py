@@ -6,8 +6,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import PlanningError, plan_batches
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import PlanningError, plan_batches
 
 
 def inst(iid, zone=None, ud=None, health='healthy', power='running', allowed=True):

@@ -6,8 +6,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import PlanningError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import PlanningError
 
 T0 = '2026-12-01T10:00:00.000000Z'
 T1 = '2026-12-01T10:01:30.000000Z'

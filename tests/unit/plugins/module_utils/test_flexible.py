@@ -14,9 +14,9 @@ import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible  # noqa: E402
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef  # noqa: E402
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import (  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import (  # noqa: E402
     AzureVmssError, NotAvailableError)
 from .fake_arm import FakeArm, RM, SUB, VMSS_PATH, flexible_vm  # noqa: E402
 

@@ -4,8 +4,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.health import lacks_health, with_health
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.health import lacks_health, with_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import summarize
 
 HEALTHY = {'status': {'code': 'HealthState/healthy'}}
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import health_wait
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import health_wait
 
 
 class Clock(object):

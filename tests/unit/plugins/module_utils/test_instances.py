@@ -6,8 +6,8 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize, sort_instances
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import shape_resource
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import summarize, sort_instances
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import shape_resource
 
 ENTRY_KEYS = {'instance_id', 'name', 'zone', 'power_state', 'provisioning_state', 'health_state',
               'maintenance_allowed', 'maintenance', 'platform_update_domain', 'platform_fault_domain',

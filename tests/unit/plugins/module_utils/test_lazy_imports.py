@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import lazy_imports
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import lazy_imports
 
 # Modules that cryptography.x509's own code imports: in sys.modules only once that code ran.
 CERTIFICATE_CODE = ('cryptography.x509.base', 'cryptography.x509.extensions')
@@ -114,7 +114,7 @@ def test_deferred_certificate_code_still_loads_and_signs_when_used(certificate):
 
 def test_defer_leaves_imported_and_missing_modules_alone_and_binds_the_rest():
     result = run_python('''
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils import lazy_imports
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import lazy_imports
         deferred = lazy_imports.defer(['json', 'azure_vmss_no_such_module', 'no_such_package.child',
                                        'xml.dom.minidom'])
         import xml.dom

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import lease as leases
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as leases
 
 NOW = 1796083200.0  # 2026-12-01T00:00:00Z
 

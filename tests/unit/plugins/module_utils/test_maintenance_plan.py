@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     ELIGIBLE, MAINTAINED, NOT_ELIGIBLE, _parse_time, classify_for_maintenance, maintenance_status, summarize)
 
 NOW = datetime.datetime(2026, 11, 20, 12, 0, 0, tzinfo=datetime.timezone.utc)

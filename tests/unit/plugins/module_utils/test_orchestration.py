@@ -3,7 +3,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import orchestration as o
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import orchestration as o
 
 SS = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/flex'
 

@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
 
 ELIGIBLE = {'is_customer_initiated_maintenance_allowed': True}
 DONE = {'is_customer_initiated_maintenance_allowed': False, 'last_operation_result_code': 'MaintenanceCompleted'}
@@ -58,7 +58,7 @@ def test_health_classification():
 @pytest.mark.parametrize('provisioning', ['succeeded', 'failed', 'updating'])
 def test_an_instance_that_settles_not_recovered_fails_the_batch_read_however_health_is_required(
         health, power, provisioning):
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.decisions import batch_recovered
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import batch_recovered
     one = dict(vm(1, health=health, power=power), provisioning_state=provisioning)
     rest = [vm(0), vm(2)]
     if planning.settles_not_recovered(one):

@@ -15,7 +15,9 @@ pytest.importorskip('hypothesis')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, decisions, windows  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 12, 1, 22, 0, tzinfo=UTC)

@@ -19,7 +19,9 @@ pytest.importorskip('hypothesis')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import lease as leases, planning, windows  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as leases
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
 
 CONFIRM = 5
 DURATION = 120

@@ -18,7 +18,8 @@ hypothesis = pytest.importorskip('hypothesis')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, planning  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc)
 KINDS = ('eligible', 'eligible', 'eligible', 'maintained', 'no_wave', 'retry_later', 'not_open')

@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
 
 
 @pytest.mark.parametrize('fleet, pages', [(0, 0), (1, 1), (100, 1), (101, 2), (1000, 10), (1001, 11)])
@@ -44,7 +44,7 @@ def test_poll_interval_stays_inside_compute_refill_rates():
 def test_the_shared_client_does_not_import_the_role_planner():
     import ast
     import os
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import client
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client
     tree = ast.parse(open(os.path.splitext(client.__file__)[0] + '.py').read())
     imported = set()
     for node in ast.walk(tree):

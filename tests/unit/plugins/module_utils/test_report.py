@@ -8,7 +8,9 @@ import json
 
 import yaml
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions, planning, report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import report
 
 ELIGIBLE = {'is_customer_initiated_maintenance_allowed': True}
 POLICY = dict(max_batch_instance_percent=20, max_unhealthy_instance_percent=20,

@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import (
     flatten_properties, shape_resource, snake_dict, status_suffix)
 
 

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import run_cache
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
 
 TOKEN = 'tok-cached-9d1f2c'  # what the fake Azure AD issues; must never show in output
 SUB = '00000000-0000-0000-0000-0000000000aa'
@@ -149,7 +149,7 @@ def module_run(monkeypatch, capsys, tmp_path):
     pytest.importorskip('azure.mgmt.compute')
     from ansible.module_utils import basic
     from azure.core.pipeline.transport import RequestsTransport
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils import client as client_module
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
     from ansible_collections.azure_vmss.maintenance.plugins.modules import instance_view_info
     from .fake_arm import FakeArm
 

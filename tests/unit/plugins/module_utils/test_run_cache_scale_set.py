@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import run_cache
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
 from .fake_arm import FakeArm, run_module_main, scale_set_body
 from .test_run_cache import private_dir
 

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.scale_set import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import (
     health_signal, service_state, service_state_change, shape_scale_set, orchestration_services)
 
 PROBE_ID = ('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb/probes/http')

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import scale_set_policy as sp
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import policy as sp
 
 NOTHING_SET = dict((field, None) for field in sp.POLICY_DEFAULTS)
 

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import shapes
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import shapes
 
 PATH = '/subscriptions/0b0b0b0b-1111-4222-8333-444444444444/resourceGroups/rg-prod/providers/Microsoft.Compute/' \
        'virtualMachineScaleSets/web/virtualMachines'

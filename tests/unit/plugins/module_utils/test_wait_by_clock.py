@@ -22,9 +22,10 @@ pytest.importorskip('azure.mgmt.compute')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, flexible  # noqa: E402
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef  # noqa: E402
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
 from .fake_arm import FakeArm, RM  # noqa: E402
 
 REF = ScaleSetRef('rg', 'web')
@@ -151,7 +152,7 @@ def test_the_old_count_of_retries_overran_with_slow_reads():
 
 def test_the_poll_pacer_does_not_wait_past_the_deadline_for_a_token():
     # Rule: a poll that could only be sent after the deadline (429 Retry-After, an empty bucket) is not waited for.
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.pacing import TokenBucket
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import TokenBucket
     clock = SlowClock()
     slept = []
 

@@ -9,8 +9,9 @@ import datetime
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import planning, windows
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import summarize
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import summarize
 
 START = datetime.datetime(2026, 12, 1, 20, 0, tzinfo=datetime.timezone.utc)
 

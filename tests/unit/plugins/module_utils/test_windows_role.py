@@ -7,7 +7,10 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions, planning, report, windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
 
 START = '2026-12-01T20:00:00Z'
 POLICY = dict(max_batch_instance_percent=20, max_unhealthy_instance_percent=20,

@@ -15,10 +15,10 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.decisions import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import (
     FAILED, HEALTH_UNKNOWN, HEALTHY, final_message, maintained_ids, unhealthy_after_ids)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import annotate_instances, window_report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import _parse_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import annotate_instances, window_report
 
 LINE_WIDTH = 70
 

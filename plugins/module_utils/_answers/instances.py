@@ -9,7 +9,7 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import snake_dict, status_suffix
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import snake_dict, status_suffix
 
 # What a maintenance status sorts an instance into.
 ELIGIBLE = 'eligible'

@@ -20,9 +20,9 @@ import re
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import (
     instance_ids_error, instance_sort_key, resource_group_error, scale_set_name_error)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     classify_for_maintenance, deadline_sort_key)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.lease import run_id_error
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.lease_record import run_id_error
 
 _DURATION = re.compile(
     r'^P(?!$)(?:(?P<days>\d+(?:\.\d+)?)D)?'
@@ -184,7 +184,7 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
     the run, each capped by the percent; how many instances each batch takes is controls.chunk_batches' decision.
     """
     # controls builds on this module's budget functions, so it is imported here, not at the top
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.controls import batch_size_steps, chunk_batches
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.gates import batch_size_steps, chunk_batches
     total = len(instances)
     size = batch_size(total, max_batch_instance_percent)
     sorting = classify_for_maintenance(instances, instance_ids, now=now)

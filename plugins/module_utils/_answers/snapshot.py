@@ -19,7 +19,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.results import status_suffix
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import status_suffix
 
 # The simulator's own tenant, subscription and app (tests/simulator/scenarios/*.yml): a scenario that names no
 # real one still loads, and the rehearsal's credentials are the simulator's, never the user's.

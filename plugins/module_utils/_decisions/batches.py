@@ -11,11 +11,11 @@ instance entries); times come in as ISO 8601 strings, so nothing here reads a cl
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import scale_set_policy
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import policy as scale_set_policy
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import (
     PERCENT_VARIABLES, is_unhealthy, iso8601_seconds, unhealthy_ids)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import proof
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import proof
 
 # What a batch record's outcome says, in the words the report has always used.
 HEALTHY = 'healthy'

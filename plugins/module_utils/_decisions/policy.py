@@ -11,7 +11,7 @@ these as filters on what it registered.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.scale_set import NO_SIGNAL, service_state
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import NO_SIGNAL, service_state
 
 # The policy fields a run uses, with Azure's defaults for a rolling upgrade policy.
 POLICY_DEFAULTS = dict(

@@ -14,12 +14,12 @@ import json
 import threading
 import time
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils import read_cost
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import (
     AzureVmssError, NotAvailableError, redact, translate)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.orchestration import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import (
     FLEXIBLE, ids_for_mode_error, orchestration_mode)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.pacing import retry_after_seconds
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import retry_after_seconds
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 
 # Named instances read by GET (read_cost decides when) go this many at once: the size of requests'
@@ -109,7 +109,7 @@ class ComputeClient(object):
         """The run's one ComputeManagementClient, built on first use (after argument checks and credentials)."""
         if self._sdk is None:
             from azure.mgmt.compute import ComputeManagementClient
-            from ansible_collections.azure_vmss.maintenance.plugins.module_utils.throttling import retry_policy
+            from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.throttling import retry_policy
             options = dict(self._options)
             options.setdefault('retry_policy', retry_policy(**self._options))
             self._sdk = ComputeManagementClient(
@@ -383,7 +383,7 @@ class ComputeClient(object):
         if problem:
             raise AzureVmssError(problem, unknown_instance_ids=[i for i in instance_ids if not str(i).isdigit()])
         if mode == FLEXIBLE:
-            from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible
+            from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
             return flexible.read_vms(self, ref, instance_ids, stop_when=stop_when)
         if not instance_ids:
             return self.list_instances(ref)
@@ -410,7 +410,7 @@ class ComputeClient(object):
                                  'every instance of %s' % ref)
         if self.orchestration_mode(ref) == FLEXIBLE:
             # One per-VM POST each (flexible.begin_maintenance); a Flexible scale set refuses the scale-set one.
-            from ansible_collections.azure_vmss.maintenance.plugins.module_utils import flexible
+            from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
             return flexible.begin_maintenance(self, ref, instance_ids, default_poll=DEFAULT_POLL_SECONDS)
         from azure.mgmt.compute.models import VirtualMachineScaleSetVMInstanceIDs
 
@@ -607,5 +607,5 @@ def describe_ids(instance_ids):
 
 
 def _phrase(operation, target):
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import describe_action
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import describe_action
     return describe_action(operation, str(target))

@@ -16,7 +16,7 @@ __metaclass__ = type
 import os
 from collections import namedtuple
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 
 # Environment names, first match wins: AWX/Tower's "Microsoft Azure Resource Manager" credential
 # injects the first set; azure-identity's EnvironmentCredential reads the second.

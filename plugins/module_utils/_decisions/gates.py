@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import (
     PlanningError, batch_size, iso8601_seconds)
 
 SEVERITIES = ('Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4')

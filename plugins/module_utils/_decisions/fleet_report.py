@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.windows import format_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import _parse_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import format_time
 
 MAINTAINED = 'maintained'
 NOTHING_TO_DO = 'nothing to do'

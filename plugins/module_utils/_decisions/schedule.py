@@ -19,8 +19,8 @@ import math
 import re
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.instances import _parse_time, deadline
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.planning import (
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import _parse_time, deadline
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import (
     PlanningError, iso8601_seconds)
 
 # Azure documents no duration for a self-service maintenance beyond "up to several minutes" of

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 
 # name: the cloud as the user named it; resource_manager: ARM's base URL; authority: the Azure AD
 # login host; scope: what tokens are requested for; instance_discovery: whether MSAL may ask the public
