@@ -181,6 +181,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers im
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import snapshot
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import (
     shape_scale_set, orchestration_services, service_state)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
 
 
 def _dump(data):
@@ -248,7 +249,7 @@ def _read(module, ref, wants_alerts):
     history = [] if flexible else client.list_os_upgrade_history(ref, max_items=3)
     vms = client.read_instances(ref)
     # ARM's clock, not this host's: the windows are relative to when ARM answered the VM list.
-    now = snapshot.parse_time(client.last_headers.get('Date')) or datetime.datetime.now(datetime.timezone.utc)
+    now = times.parse_time(client.last_headers.get('Date')) or datetime.datetime.now(datetime.timezone.utc)
     alerts = []
     if wants_alerts:
         from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.alerts import list_fired_alerts

@@ -12,6 +12,7 @@ import fnmatch
 import re
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import instances
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
 
 # Compute's per-subscription high-cost-get (VM list) budget (arm-facts): a bucket of 1,080, refilled 360
 # a minute. The walk slows down only when the bucket runs low, keeping PACE_FLOOR requests in reserve
@@ -129,7 +130,7 @@ def maintenance_summary(vms, now=None):
         if state == instances.MAINTAINED:
             continue
         end = entry['maintenance'].get('pre_maintenance_window_end_time')
-        parsed = instances._parse_time(end)
+        parsed = times.parse_time(end)
         if parsed is not None and (deadline is None or parsed < deadline[0]):
             deadline = (parsed, end)
     return {

@@ -10,30 +10,12 @@ import datetime
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import snake_dict, status_suffix
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 
 # What a maintenance status sorts an instance into.
 ELIGIBLE = 'eligible'
 MAINTAINED = 'already_maintained'
 NOT_ELIGIBLE = 'not_eligible'
-
-
-def _parse_time(value):
-    if not value or not isinstance(value, str):
-        return None
-    text = value.strip().replace('Z', '+00:00')
-    if '.' in text:  # ARM sends up to 7 fractional digits; Python before 3.11 takes at most 6
-        head, _dot, tail = text.partition('.')
-        count = 0
-        while count < len(tail) and tail[count].isdigit():  # only the fraction, not the UTC offset after it
-            count += 1
-        text = head + '.' + tail[:count][:6].ljust(6, '0') + tail[count:]
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed
 
 
 def summarize(vm):
@@ -91,8 +73,8 @@ def maintenance_status(entry, now=None):
     if code == 'RetryLater':
         return NOT_ELIGIBLE, 'Azure asked to retry later (RetryLater)%s' % (': %s' % message if message else '')
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    start = _parse_time(maintenance.get('pre_maintenance_window_start_time'))
-    end = _parse_time(maintenance.get('pre_maintenance_window_end_time'))
+    start = parse_time(maintenance.get('pre_maintenance_window_start_time'))
+    end = parse_time(maintenance.get('pre_maintenance_window_end_time'))
     if start and now < start:
         return NOT_ELIGIBLE, 'the self-service maintenance window opens at %s' % maintenance['pre_maintenance_window_start_time']
     if end and now > end:
@@ -131,7 +113,7 @@ def classify_for_maintenance(entries, requested_ids=None, now=None):
 
 def deadline(entry):
     """The instance's self-service deadline (its ``preMaintenanceWindowEndTime``) as a datetime, or None."""
-    return _parse_time((entry.get('maintenance') or {}).get('pre_maintenance_window_end_time'))
+    return parse_time((entry.get('maintenance') or {}).get('pre_maintenance_window_end_time'))
 
 
 def deadline_sort_key(entry):

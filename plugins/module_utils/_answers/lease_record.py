@@ -14,8 +14,8 @@ runs on controllers with different clocks judge expiry alike.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import re
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import format_epoch, parse_epoch
 
 LEASE_TAG = 'azure_vmss_maintenance_lease'
 # ARM's limit for a tag value.
@@ -53,23 +53,10 @@ def owner_error(value):
     return None
 
 
-def format_time(epoch):
-    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
-def parse_time(text):
-    """``2026-12-01T21:30:00Z`` -> epoch seconds, or None."""
-    try:
-        parsed = datetime.datetime.strptime(text.strip(), '%Y-%m-%dT%H:%M:%SZ')
-    except (AttributeError, ValueError):
-        return None
-    return parsed.replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
 def format_lease(run_id, owner, expires_epoch, repairs_suspended=False):
     """The tag value. ``repairs_suspended`` records that the holder suspended automatic repairs, so a run that
     takes the lease over (the holder was killed) knows it must resume them."""
-    value = 'run=%s;owner=%s;expires=%s' % (run_id, owner, format_time(expires_epoch))
+    value = 'run=%s;owner=%s;expires=%s' % (run_id, owner, format_epoch(expires_epoch))
     if repairs_suspended:
         value += ';repairs=suspended'
     if len(value) > MAX_VALUE_LENGTH:
@@ -100,14 +87,14 @@ def parse_lease(value):
             fields[key.strip()] = item.strip()
     expires = fields.get('expires')
     return dict(run_id=fields.get('run') or None, owner=fields.get('owner') or None,
-                expires=expires if parse_time(expires or '') is not None else None,
+                expires=expires if parse_epoch(expires or '') is not None else None,
                 repairs_suspended=fields.get('repairs') == 'suspended', value=value)
 
 
 def lease_state(lease, now):
     if lease is None:
         return FREE
-    expires = parse_time(lease.get('expires') or '')
+    expires = parse_epoch(lease.get('expires') or '')
     if expires is None or expires <= now:
         return EXPIRED
     return LIVE

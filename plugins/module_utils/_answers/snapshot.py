@@ -16,10 +16,10 @@ Flexible VM names, tag values and alert names are replaced; the replacements com
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import re
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import status_suffix
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 
 # The simulator's own tenant, subscription and app (tests/simulator/scenarios/*.yml): a scenario that names no
 # real one still loads, and the rehearsal's credentials are the simulator's, never the user's.
@@ -36,30 +36,6 @@ DEFAULT_MAINTENANCE = dict(duration=600, recovery=60, retry_after=15)
 _WINDOW_KEYS = (('pre_start', 'preMaintenanceWindowStartTime'), ('pre_end', 'preMaintenanceWindowEndTime'),
                 ('start', 'maintenanceWindowStartTime'), ('end', 'maintenanceWindowEndTime'))
 _HEALTH_KINDS = {'load_balancer_probe': 'probe', 'application_health_extension': 'extension', 'none': 'none'}
-
-
-def parse_time(value):
-    """An ARM time (ISO 8601 with up to 7 fractional digits, or an HTTP date) -> aware datetime, or None."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    if not value or not isinstance(value, str):
-        return None
-    text = value.strip()
-    if re.match(r'^[A-Za-z]{3}, ', text):
-        from email.utils import parsedate_to_datetime
-        try:
-            return parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-    text = text.replace('Z', '+00:00')
-    match = re.match(r'^(.*?\.)(\d+)(.*)$', text)
-    if match:  # Python before 3.11 takes at most 6 fractional digits
-        text = match.group(1) + match.group(2)[:6].ljust(6, '0') + match.group(3)
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def relative(value, now):

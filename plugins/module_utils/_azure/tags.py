@@ -12,7 +12,7 @@ this way is an operation on the ``Microsoft.Resources/tags`` extension resource,
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import email.utils
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import arm_time
 
 # The newest stable api-version of Microsoft.Resources that has the Tags operations (azure-rest-api-specs,
 # specification/resources/resource-manager/Microsoft.Resources/resources/stable/2025-04-01/resources.json).
@@ -24,17 +24,6 @@ TAG_PERMISSION_HINT = ('Writing the maintenance lease needs Microsoft.Resources/
 
 def tags_path(scope_id):
     return scope_id.rstrip('/') + '/providers/Microsoft.Resources/tags/default'
-
-
-def arm_time(headers):
-    """Epoch seconds from the ``Date`` header of an ARM answer, or None."""
-    value = (headers or {}).get('Date')
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 class ScopeTags(object):

@@ -9,8 +9,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import _parse_time
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import format_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time, utc_time
 
 MAINTAINED = 'maintained'
 NOTHING_TO_DO = 'nothing to do'
@@ -36,13 +35,6 @@ def scale_set_outcome(entry):
     return NOTHING_TO_DO, left
 
 
-def utc_time(value):
-    """``value`` as ``YYYY-MM-DDTHH:MM:SSZ`` when it is a time: Azure's deadlines carry 7-digit fractions and
-    an offset, Ansible's now() microseconds, and an operator reads the report at a glance. Anything else as it is."""
-    parsed = _parse_time(value) if value else None
-    return format_time(parsed) if parsed else value
-
-
 def fleet_report(entries, started=None, finished=None, now=None):
     """``entries``: one per scale-set host, {host, subscription_id, resource_group, scale_set, deadline,
     pending, failed, report} (deadline and pending from the inventory's maintenance status, report the
@@ -65,8 +57,8 @@ def fleet_report(entries, started=None, finished=None, now=None):
                          resource_group=entry.get('resource_group'), scale_set=entry.get('scale_set'),
                          outcome=outcome, maintained=done, left=left, deadline=utc_time(entry.get('deadline')),
                          message=report.get('message') or entry.get('message')))
-    with_work_left = [r for r in rows if (r['left'] is None or r['left'] > 0) and _parse_time(r['deadline'])]
-    earliest = min(with_work_left, key=lambda r: _parse_time(r['deadline'])) if with_work_left else None
+    with_work_left = [r for r in rows if (r['left'] is None or r['left'] > 0) and parse_time(r['deadline'])]
+    earliest = min(with_work_left, key=lambda r: parse_time(r['deadline'])) if with_work_left else None
     return dict(
         started=utc_time(started), finished=utc_time(finished),
         scale_sets=rows,
@@ -76,6 +68,6 @@ def fleet_report(entries, started=None, finished=None, now=None):
               for r in rows if r['left'] is None or r['left'] > 0],
         earliest_deadline=None if earliest is None else dict(
             host=earliest['host'], deadline=earliest['deadline'],
-            missed=_parse_time(earliest['deadline']) < now),
+            missed=parse_time(earliest['deadline']) < now),
         failed=totals[FAILED] > 0,
     )

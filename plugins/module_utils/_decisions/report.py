@@ -17,7 +17,7 @@ import datetime
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import (
     FAILED, HEALTH_UNKNOWN, HEALTHY, final_message, maintained_ids, unhealthy_after_ids)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import _parse_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import clock, day_clock, parse_time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import annotate_instances, window_report
 
 LINE_WIDTH = 70
@@ -35,7 +35,7 @@ NOT_REQUESTED = 'not_requested'
 
 
 def _minutes(started, finished):
-    start, end = _parse_time(started), _parse_time(finished)
+    start, end = parse_time(started), parse_time(finished)
     if not start or not end:
         return None
     return round((end - start).total_seconds() / 60.0, 1)
@@ -206,8 +206,8 @@ def plan_lines(plan, policy, resource_group, scale_set, check_mode=False):
         # estimated end, and a * for a batch outside the run window
         lines += _table(['batch', 'zone', 'update domains', 'deadline', 'ends', 'instances'], [
             [b['number'], b['zone'] if b.get('zone') is not None else '-',
-             ', '.join(str(u) for u in b.get('update_domains') or []) or '-', _day_clock(b.get('deadline')),
-             _day_clock(b.get('estimated_end')) + ('' if b.get('in_run_window', True) else ' *'), list(b['instance_ids'])]
+             ', '.join(str(u) for u in b.get('update_domains') or []) or '-', day_clock(b.get('deadline')),
+             day_clock(b.get('estimated_end')) + ('' if b.get('in_run_window', True) else ' *'), list(b['instance_ids'])]
             for b in plan['batches']])
     elif plan['batches']:
         lines += _table(['batch', 'zone', 'update domains', 'instances'], [
@@ -218,16 +218,16 @@ def plan_lines(plan, policy, resource_group, scale_set, check_mode=False):
         lines.append('Plan - nothing to maintain')
     if timed:
         lines.append('Estimate - %s min per batch, pause %s s, last batch ends %s' % (
-            plan.get('expected_batch_minutes'), plan.get('pause_seconds'), _day_clock(plan.get('estimated_end'))))
+            plan.get('expected_batch_minutes'), plan.get('pause_seconds'), day_clock(plan.get('estimated_end'))))
     if plan.get('run_window_end'):
         outside = [str(b['number']) for b in plan['batches'] if not b.get('in_run_window', True)]
         lines.append('Run window - ends %s UTC, %s' % (
-            _day_clock(plan['run_window_end']),
+            day_clock(plan['run_window_end']),
             ('left for the next - batches %s' % _ids(outside, 20)) if outside else 'every batch fits'))
     for warning in plan.get('deadline_warnings') or []:
         lines.append('Deadline missed - %s (%s), batch %s ends about %s' % (
-            warning['instance_id'], _day_clock(warning['deadline']), warning['batch'],
-            _day_clock(warning['estimated_end'])))
+            warning['instance_id'], day_clock(warning['deadline']), warning['batch'],
+            day_clock(warning['estimated_end'])))
     for skip in plan['skipped']:
         lines.append('Skipped %s - %s' % (skip['instance_id'], skip['reason']))
     if plan['already_maintained']:
@@ -256,16 +256,6 @@ def batch_line(record, batches_planned):
     return head + _ids(record['instance_ids'], max(12, LINE_WIDTH - len(head)))
 
 
-def _clock(value):
-    parsed = _parse_time(value)
-    return parsed.strftime('%H:%M:%S') if parsed else '-'
-
-
-def _day_clock(value):
-    parsed = _parse_time(value)
-    return parsed.strftime('%m-%d %H:%M') if parsed else '-'
-
-
 def report_lines(report, files=None):
     """The closing summary: how the run ended, a table of the batches, the totals, what is left, the files."""
     totals = report['totals']
@@ -279,7 +269,7 @@ def report_lines(report, files=None):
             totals['eligible'], totals['batches_done'], totals['batches_planned'], '?' if minutes is None else minutes)]
     if report['batches']:
         lines += _table(['batch', 'zone', 'started', 'minutes', 'outcome', 'fleet unhealthy', 'instances'], [
-            [r['number'], r['zone'] if r.get('zone') is not None else '-', _clock(r.get('started')),
+            [r['number'], r['zone'] if r.get('zone') is not None else '-', clock(r.get('started')),
              _minutes(r.get('started'), r.get('finished')), r['outcome'].replace(' after health_timeout', ''),
              _fleet_text(r), list(r['instance_ids'])] for r in report['batches']])
     lines.append('Instances - %s in all, %d unhealthy after, %d skipped, %d already maintained' % (
@@ -304,7 +294,7 @@ def report_lines(report, files=None):
 # ---------------------------------------------------------------- the HTML report's timeline
 
 def _seconds_between(start, value):
-    parsed = _parse_time(value)
+    parsed = parse_time(value)
     return (parsed - start).total_seconds() if parsed and start else None
 
 
@@ -325,8 +315,8 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     ``chart_top``/``chart_bottom``, ``levels`` (y, label) and ``points`` (the polyline, ``"x,y x,y ..."``)
     with ``dots`` (x, y, title) at each reading.
     """
-    start = _parse_time(report.get('started'))
-    end = _parse_time(report.get('finished')) or start
+    start = parse_time(report.get('started'))
+    end = parse_time(report.get('finished')) or start
     span = max(1.0, (end - start).total_seconds()) if start else 1.0
     batches = report.get('batches') or []
     # A deadline after the run is written beside its lane, in a margin of its own, so it never covers a bar.
@@ -353,10 +343,10 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
         # written at the lane's end (deadlines are mostly hours or days after a run)
         deadline_at = _seconds_between(start, record.get('deadline'))
         lanes.append(dict(
-            deadline=_day_clock(record['deadline']) if record.get('deadline') else None,
+            deadline=day_clock(record['deadline']) if record.get('deadline') else None,
             deadline_x=x_of(deadline_at) if deadline_at is not None and 0 <= deadline_at <= span else None,
-            deadline_missed=bool(record.get('deadline') and _parse_time(record.get('finished'))
-                                 and _parse_time(record['finished']) > _parse_time(record['deadline'])),
+            deadline_missed=bool(record.get('deadline') and parse_time(record.get('finished'))
+                                 and parse_time(record['finished']) > parse_time(record['deadline'])),
             y=top + index * lane, label='batch %s' % record['number'], x=bar_x, width=bar_width,
             outcome=record['outcome'], css=record['outcome'].split(' ')[0], ids=ids,
             ids_x=round(bar_x + bar_width + 6, 1) if after else round(bar_x - 6, 1), ids_anchor='start' if after else 'end',
@@ -394,7 +384,7 @@ def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
     window_end = (report.get('run_window') or {}).get('not_after')
     window_at = _seconds_between(start, window_end)
     return dict(window_end_x=x_of(window_at) if window_at is not None and 0 <= window_at <= span else None,
-                window_end=_day_clock(window_end), width=width, height=chart_bottom + 34, left=left, right=width - right,
+                window_end=day_clock(window_end), width=width, height=chart_bottom + 34, left=left, right=width - right,
                 deadline_text_x=width - 4, top=top, ticks=ticks,
                 lanes=lanes, chart_top=chart_top, chart_bottom=chart_bottom, fleet_size=fleet_size,
                 levels=[dict(y=y_of(level), label=str(level)) for level in levels],

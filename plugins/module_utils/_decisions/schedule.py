@@ -19,7 +19,8 @@ import math
 import re
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import _parse_time, deadline
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import deadline
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time, format_time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import (
     PlanningError, iso8601_seconds)
 
@@ -46,15 +47,10 @@ def _as_time(value, name='time'):
     """A datetime (naive = UTC) or an ISO 8601 string (``Z`` or an offset) -> an aware datetime."""
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=_UTC)
-    parsed = _parse_time(value)
+    parsed = parse_time(value)
     if parsed is None:
         raise PlanningError('%s must be an ISO 8601 date-time, not %r' % (name, value))
     return parsed
-
-
-def format_time(value):
-    """``2026-12-01T22:00:00Z``: UTC, whole seconds (the report's and the warnings' form)."""
-    return value.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ') if value is not None else None
 
 
 def batch_minutes(value, name='safe_maintenance_expected_batch_minutes'):
@@ -80,7 +76,7 @@ def not_after(value, run_start, name='safe_maintenance_not_after'):
             return _as_time(run_start, 'the run start') + datetime.timedelta(seconds=iso8601_seconds(text, name))
         except PlanningError as exc:
             raise PlanningError('%s; or give an ISO 8601 date-time with an offset' % exc)
-    parsed = _parse_time(text) if isinstance(text, str) and 'T' in text.upper() else None
+    parsed = parse_time(text) if isinstance(text, str) and 'T' in text.upper() else None
     if parsed is not None and not _OFFSET.search(text):
         raise PlanningError('%s %r has no UTC offset: add one (2026-12-01T22:00:00+01:00 or ...Z) so the run '
                             'window does not depend on the time zone of the controller' % (name, value))

@@ -9,7 +9,8 @@ import datetime
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
-    ELIGIBLE, MAINTAINED, NOT_ELIGIBLE, _parse_time, classify_for_maintenance, maintenance_status, summarize)
+    ELIGIBLE, MAINTAINED, NOT_ELIGIBLE, classify_for_maintenance, maintenance_status, summarize)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 
 NOW = datetime.datetime(2026, 11, 20, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -108,7 +109,7 @@ def test_result_code_none_is_not_shown_as_a_last_operation():
     (None, None),
 ])
 def test_parse_time(text, expected):
-    assert _parse_time(text) == expected
+    assert parse_time(text) == expected
 
 
 def test_classify_named_ids_in_numeric_order_with_unknown():

@@ -18,6 +18,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
@@ -137,7 +138,7 @@ def test_the_verdict_is_success_only_when_every_maintained_instance_is_proven_ma
 def test_a_batch_starts_only_when_its_estimated_end_is_within_the_run_window(now_s, window_s, minutes, pause, planned_s):
     now = T0 + datetime.timedelta(seconds=now_s)
     window_end = T0 + datetime.timedelta(seconds=window_s)
-    batch = dict(estimated_start=windows.format_time(T0 + datetime.timedelta(seconds=planned_s))) if planned_s is not None else None
+    batch = dict(estimated_start=times.format_time(T0 + datetime.timedelta(seconds=planned_s))) if planned_s is not None else None
     start = max([now + datetime.timedelta(seconds=pause)] + ([T0 + datetime.timedelta(seconds=planned_s)] if batch else []))
     fits = windows.next_batch_fits(now.isoformat(), window_end.isoformat(), minutes, batch, pause)
     assert fits is (start + datetime.timedelta(minutes=minutes) <= window_end)
@@ -167,7 +168,7 @@ def test_the_estimates_chain_batches_and_warn_exactly_for_deadlines_they_miss(pl
     deadline_of = dict((i['instance_id'], i['maintenance']['pre_maintenance_window_end_time']) for i in fleet)
     for entry in out['batches']:
         end = at + datetime.timedelta(minutes=minutes)
-        assert entry['estimated_start'] == windows.format_time(at) and entry['estimated_end'] == windows.format_time(end)
+        assert entry['estimated_start'] == times.format_time(at) and entry['estimated_end'] == times.format_time(end)
         assert entry['in_run_window'] is (window_end is None or end <= window_end)
         for i in entry['instance_ids']:
             if deadline_of[i] and end > datetime.datetime.fromisoformat(deadline_of[i]):

@@ -22,6 +22,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as leases
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
 
 CONFIRM = 5
 DURATION = 120
@@ -119,7 +120,7 @@ def test_a_live_lease_is_never_taken_without_break_and_an_expired_one_always_is(
 def test_lease_values_and_times_round_trip(epoch, repairs):
     value = leases.format_lease('run-1', 'me@host', epoch, repairs)
     parsed = leases.parse_lease(value)
-    assert leases.parse_time(parsed['expires']) == epoch
+    assert times.parse_epoch(parsed['expires']) == epoch
     assert parsed['run_id'] == 'run-1' and parsed['repairs_suspended'] is repairs
 
 
@@ -157,10 +158,10 @@ def test_arm_times_with_an_offset_and_up_to_seven_fraction_digits_parse_to_the_s
     sign = '+' if offset_min >= 0 else '-'
     text = '%s.%s%s%02d:%02d' % (
         moment.strftime('%Y-%m-%dT%H:%M:%S'), fraction_text, sign, abs(offset_min) // 60, abs(offset_min) % 60)
-    parsed = windows._parse_time(text)
+    parsed = times.parse_time(text)
     expected = moment + datetime.timedelta(microseconds=int(fraction_text.ljust(6, '0')[:6]))
     assert parsed == expected
-    assert windows.format_time(parsed) == (expected.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
+    assert times.format_time(parsed) == (expected.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
 
 
 @given(st.integers(min_value=0, max_value=24 * 3600), st.sampled_from(['Z', '+01:00', '-05:30', '']))

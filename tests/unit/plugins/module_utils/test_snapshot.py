@@ -9,6 +9,7 @@ import json
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import snapshot
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import shape_scale_set
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
 
 NOW = datetime.datetime(2026, 12, 7, 6, 0, 0, tzinfo=datetime.timezone.utc)
 SUB = '0b0b0b0b-1111-4222-8333-444444444444'
@@ -62,7 +63,7 @@ def test_times_are_relative_to_arms_answer():
     assert snapshot.relative('2026-12-07T08:00:00.1234567+00:00', NOW) == '+7200s'
     assert snapshot.relative('2026-12-06T06:00:00Z', NOW) == '-86400s'
     assert snapshot.relative('not a time', NOW) is None
-    assert snapshot.parse_time('Mon, 07 Dec 2026 06:00:00 GMT') == NOW
+    assert times.parse_time('Mon, 07 Dec 2026 06:00:00 GMT') == NOW
 
 
 def test_uniform_scale_set_and_instances():
