@@ -9,19 +9,19 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as lease
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import (
+    health as instance_health, lease_record as lease)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import policy as scale_set_policy
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
+    batches as batch_records, gates, plan as planning, policy as policies, schedule as scheduling,
+    variables as role_variables)
 
 
 def _checked(function):
     def wrapper(*args, **kwargs):
         try:
             return function(*args, **kwargs)
-        except planning.PlanningError as exc:
+        except role_variables.PlanningError as exc:
             raise AnsibleFilterError(str(exc))
     wrapper.__name__ = function.__name__
     wrapper.__doc__ = function.__doc__
@@ -40,9 +40,9 @@ def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20
                                  batch_sizes=batch_sizes)
 
 
-def maintenance_schedule(plan, instances, start, expected_batch_minutes=windows.DEFAULT_BATCH_MINUTES,
+def maintenance_schedule(plan, instances, start, expected_batch_minutes=role_variables.DEFAULT_BATCH_MINUTES,
                          pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
-    return windows.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
+    return scheduling.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
                                   update_domain_pause, not_after, run_start)
 
 
@@ -51,12 +51,12 @@ def unhealthy_instance_ids(instances, require_health_signal=False):
 
 
 def iso8601_seconds(duration, name='duration'):
-    return planning.iso8601_seconds(duration, name)
+    return role_variables.iso8601_seconds(duration, name)
 
 
 def role_variable_problems(variables):
     """Sentences naming each invalid safe_maintenance_ variable; empty when all are valid."""
-    return sorted(planning.variable_problems(variables) + windows.variable_problems(variables))
+    return sorted(role_variables.variable_problems(variables) + role_variables.window_variable_problems(variables))
 
 
 def health_poll_interval(batch_instances, fleet_size, minimum=5):
@@ -72,22 +72,22 @@ class FilterModule(object):
             'iso8601_seconds': _checked(iso8601_seconds),
             'health_poll_interval': _checked(health_poll_interval),
             'role_variable_problems': role_variable_problems,
-            'effective_policy': _checked(decisions.effective_policy),
-            'fleet_health': decisions.fleet_health,
-            'rolling_upgrade_refusal': decisions.rolling_upgrade_refusal,
-            'os_upgrade_refusal': decisions.os_upgrade_refusal,
-            'health_signal_refusal': decisions.health_signal_refusal,
-            'unhealthy_budget_refusal': decisions.unhealthy_budget_refusal,
-            'unknown_instances_refusal': decisions.unknown_instances_refusal,
-            'batch_record': decisions.batch_record,
-            'after_batch_refusal': decisions.after_batch_refusal,
-            'policy_variables': scale_set_policy.policy_variables,
-            'provisioning_refusal': scale_set_policy.provisioning_refusal,
-            'os_upgrade_in_progress_refusal': scale_set_policy.os_upgrade_in_progress_refusal,
-            'health_signal_requirement': scale_set_policy.require_health_signal,
-            'repairs_decision': scale_set_policy.repairs_to_suspend,
-            'in_flight_instance_ids': scale_set_policy.operations_in_progress,
+            'effective_policy': _checked(policies.effective_policy),
+            'fleet_health': instance_health.fleet_health,
+            'rolling_upgrade_refusal': gates.rolling_upgrade_refusal,
+            'os_upgrade_refusal': gates.os_upgrade_refusal,
+            'health_signal_refusal': gates.health_signal_refusal,
+            'unhealthy_budget_refusal': gates.unhealthy_budget_refusal,
+            'unknown_instances_refusal': gates.unknown_instances_refusal,
+            'batch_record': batch_records.batch_record,
+            'after_batch_refusal': gates.after_batch_refusal,
+            'policy_variables': role_variables.policy_variables,
+            'provisioning_refusal': gates.provisioning_refusal,
+            'os_upgrade_in_progress_refusal': gates.os_upgrade_in_progress_refusal,
+            'health_signal_requirement': policies.require_health_signal,
+            'repairs_decision': policies.repairs_to_suspend,
+            'in_flight_instance_ids': policies.operations_in_progress,
             'lease_settings': lease.lease_settings,
             'maintenance_schedule': _checked(maintenance_schedule),
-            'window_stop': _checked(windows.window_stop_message),
+            'window_stop': _checked(scheduling.window_stop_message),
         }

@@ -6,7 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
+    report, run_log, timeline as timelines)
 
 
 class FilterModule(object):
@@ -14,8 +15,8 @@ class FilterModule(object):
     def filters(self):
         return {
             'maintenance_report': report.maintenance_report,
-            'plan_lines': report.plan_lines,
-            'batch_line': report.batch_line,
-            'report_lines': report.report_lines,
-            'report_timeline': report.report_timeline,
+            'plan_lines': run_log.plan_lines,
+            'batch_line': run_log.batch_line,
+            'report_lines': run_log.report_lines,
+            'report_timeline': timelines.report_timeline,
         }

@@ -13,6 +13,8 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import instance_sort_key
+
 AUTH_SOURCES = ['auto', 'env', 'credential_file', 'cli', 'msi']
 
 # Documented once in plugins/doc_fragments/azure.py; keep the two in step (sanity checks it).
@@ -133,9 +135,3 @@ def instance_ids_error(values):
 def normalize_instance_ids(values):
     """Strings without surrounding space, numbers in numeric order, then names in text order."""
     return sorted((str(value).strip() for value in values), key=instance_sort_key)
-
-
-def instance_sort_key(instance_id):
-    """Numeric order for ids: '10' after '5'; anything odd goes last, in text order."""
-    text = str(instance_id)
-    return (0, int(text), '') if text.isdigit() else (1, 0, text)

@@ -14,8 +14,8 @@ __metaclass__ = type
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import arguments
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, redact

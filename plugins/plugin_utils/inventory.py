@@ -11,8 +11,7 @@ __metaclass__ = type
 import fnmatch
 import re
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import instances
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import instances, times
 
 # Compute's per-subscription high-cost-get (VM list) budget (arm-facts): a bucket of 1,080, refilled 360
 # a minute. The walk slows down only when the bucket runs low, keeping PACE_FLOOR requests in reserve

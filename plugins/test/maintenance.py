@@ -6,14 +6,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import health as instance_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as scheduling
 
 
 class TestModule(object):
 
     def tests(self):
         return {
-            'batch_recovered': decisions.batch_recovered,
-            'wait_over': controls.wait_over,
+            'batch_recovered': instance_health.batch_recovered,
+            'wait_over': scheduling.wait_over,
         }

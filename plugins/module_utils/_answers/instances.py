@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import snake_dict, status_suffix
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 
@@ -120,3 +119,14 @@ def deadline_sort_key(entry):
     """Earliest self-service deadline first; instances without one after every instance with one."""
     when = deadline(entry)
     return (0, when.timestamp()) if when is not None else (1, 0.0)
+
+
+def instance_sort_key(instance_id):
+    """Numeric order for ids: '10' after '5'; anything odd goes last, in text order."""
+    text = str(instance_id)
+    return (0, int(text), '') if text.isdigit() else (1, 0, text)
+
+
+def join_ids(ids):
+    """Ids joined by ``, ``, or ``none`` (the form a refusal names them in)."""
+    return ', '.join(ids) or 'none'

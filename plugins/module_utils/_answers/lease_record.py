@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import format_epoch, parse_epoch
 
 LEASE_TAG = 'azure_vmss_maintenance_lease'

@@ -12,8 +12,8 @@ which are nobody's business in a job log.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import snake_dict
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import orchestration_mode
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import snake_dict
 
 # The Application Health extension, as Azure documents it (publisher and the two types).
 HEALTH_EXTENSION_PUBLISHER = 'Microsoft.ManagedServices'

@@ -15,8 +15,8 @@ provider's API.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import snake_dict
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 
 # The newest stable api-version of Alerts_GetAll (azure-rest-api-specs: alertsmanagement stable/2019-03-01;
 # every later one is a preview).

@@ -14,11 +14,11 @@ import json
 import threading
 import time
 
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import (
+    FLEXIBLE, ids_for_mode_error, orchestration_mode)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import (
     AzureVmssError, NotAvailableError, redact, translate)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import (
-    FLEXIBLE, ids_for_mode_error, orchestration_mode)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import retry_after_seconds
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 

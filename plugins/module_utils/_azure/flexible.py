@@ -13,10 +13,11 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, redact
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import (
     belongs_to, describe_names, missing_on_flexible_error, vm_list_filter)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import TokenBucket, retry_after_seconds
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, redact
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import (
+    retry_after_seconds, TokenBucket)
 
 # Per-VM performMaintenance POSTs count against ARM's writes (per principal and subscription: a bucket of
 # 200, refilled 10 a second) and Compute's "Update VM" policy (per subscription: refilled 500 a minute,

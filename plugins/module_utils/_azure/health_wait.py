@@ -18,14 +18,15 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.health import lacks_health, with_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.health import (
+    batch_recovered, is_unhealthy, lacks_health, settles_not_recovered, with_health)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import sort_instances, summarize
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import FLEXIBLE
 
 
 def _stop_when(vm):
     # imported here: a plain read (instance_view_info without stop_at_unrecovered) needs none of the decisions
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import settles_not_recovered
+
     return settles_not_recovered(summarize(vm))
 
 
@@ -49,7 +50,7 @@ def read_health(client, ref, instance_ids=None, health_fallback=False, stop_earl
 def keep_seen_down(partial, complete, require_health_signal=False):
     """The ``complete`` reading, except that an instance ``partial`` (the poll that ended the wait) saw unhealthy keeps
     that entry: a read made after the deadline only adds the instances the last poll did not read."""
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import is_unhealthy
+
     down = dict((entry['instance_id'], entry) for entry in partial if is_unhealthy(entry, require_health_signal))
     return [down.get(entry['instance_id'], entry) for entry in complete]
 
@@ -70,7 +71,7 @@ def wait_until_recovered(poll, timeout, interval, require_health_signal=False, c
 
     Returns ``dict(recovered, timed_out, instances, polls, seconds)``; an AzureVmssError of a read propagates.
     """
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import batch_recovered
+
     clock = clock or time.monotonic
     sleep = sleep or time.sleep
     started = clock()

@@ -11,99 +11,19 @@ Every error message names the role variable it is about. No Azure imports.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import math
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import (
-    PlanningError, batch_size, iso8601_seconds)
-
-SEVERITIES = ('Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4')
-DEFAULT_ALERT_SEVERITIES = ('Sev0', 'Sev1', 'Sev2')
-BATCH_SIZES = 'safe_maintenance_batch_sizes'
-MIN_HEALTHY = 'safe_maintenance_min_healthy_instances'
-ALERT_SEVERITIES = 'safe_maintenance_alert_severities'
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
+    instance_sort_key, join_ids)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import (
+    failed_maintenance, HEALTH_UNKNOWN, maintained_ids, unhealthy_after_ids)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import FAILED
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import (
+    alert_severities, iso8601_seconds, MIN_HEALTHY, min_healthy_count)
 
 
 # -- stepped batch sizes ------------------------------------------------------------------------------
 
-def parse_batch_sizes(value, name=BATCH_SIZES):
-    """``[1, 5, "20%"]`` -> ``[(1, False), (5, False), (20, True)]``: (number, is a percent).
-
-    As Ansible's ``serial``: a whole number of instances or a percent of the scale set per item; one value
-    alone is a list of one; empty (or None) means no steps. Anything else raises PlanningError naming ``name``.
-    """
-    if value is None or value == '' or value == []:
-        return []
-    if isinstance(value, dict):
-        raise PlanningError('%s must be a list of batch sizes such as [1, 5, "20%%"], not %r' % (name, value))
-    items = value if isinstance(value, (list, tuple)) else [value]
-    steps = []
-    for position, item in enumerate(items, 1):
-        text = str(item).strip()
-        is_percent = text.endswith('%')
-        number = text[:-1].strip() if is_percent else text
-        if isinstance(item, (bool, float)) or not number.isdigit():
-            raise PlanningError('%s item %d is %r: give a whole number of instances (5) or a percent of the scale '
-                                'set ("20%%"), as in [1, 5, "20%%"]' % (name, position, item))
-        if int(number) < 1 or (is_percent and int(number) > 100):
-            raise PlanningError('%s item %d is %r: a batch takes at least 1 instance%s' % (
-                name, position, item, ' and a percent is 1% to 100%' if is_percent else ''))
-        steps.append((int(number), is_percent))
-    return steps
-
-
-def batch_size_steps(total, batch_sizes, max_batch_instance_percent):
-    """The absolute size of each step for a scale set of ``total`` instances, each capped by
-    max_batch_instance_percent (as batch_size rounds it); the last step repeats for every later batch.
-
-    No steps: one step of the max_batch_instance_percent size, the role's behaviour without
-    ``safe_maintenance_batch_sizes``. A percent is of all instances, rounded down, at least 1 (``serial``'s rule).
-    """
-    cap = batch_size(total, max_batch_instance_percent)
-    sizes = []
-    for number, is_percent in parse_batch_sizes(batch_sizes):
-        size = max(1, int(math.floor(total * number / 100.0))) if is_percent else number
-        sizes.append(min(size, cap))
-    return sizes or [cap]
-
-
-def size_of_batch(number, steps):
-    """The size of batch ``number`` (1-based): its step, or the last step once the steps run out."""
-    return steps[min(number, len(steps)) - 1]
-
-
-def chunk_batches(zone_groups, steps, choose=None):
-    """Cut ordered instances into batches: ``zone_groups`` is ``[(zone, [instance, ...]), ...]``, each group's
-    instances in the order they are maintained. Batch N takes ``size_of_batch(N, steps)`` instances of one group,
-    so a batch never spans two zones (a group's last batch may be smaller). ``choose`` picks the group that
-    gives batch N from each group's prospective next batch (None for an emptied group); without it the groups
-    go one after another. Returns batches {number, zone, instance_ids, update_domains}.
-    """
-    queues = [(zone, list(members)) for zone, members in zone_groups]
-    batches = []
-    while any(members for _zone, members in queues):
-        size = size_of_batch(len(batches) + 1, steps)
-        chunks = [members[:size] if members else None for _zone, members in queues]
-        position = choose(chunks) if choose else next(p for p, chunk in enumerate(chunks) if chunk)
-        zone, members = queues[position]
-        chunk = chunks[position]
-        del members[:size]
-        batches.append(dict(
-            number=len(batches) + 1,
-            zone=zone,
-            instance_ids=[i['instance_id'] for i in chunk],
-            update_domains=sorted(set(i.get('platform_update_domain') for i in chunk
-                                      if i.get('platform_update_domain') is not None)),
-        ))
-    return batches
-
 
 # -- the absolute floor ---------------------------------------------------------------------------------
-
-def min_healthy_count(value, name=MIN_HEALTHY):
-    text = str(value).strip()
-    if isinstance(value, (bool, float)) or not text.isdigit():
-        raise PlanningError('%s must be a whole number of instances, 0 or more, not %r' % (name, value))
-    return int(text)
 
 
 def min_healthy_refusal(health, batch_instance_ids, min_healthy_instances, batch_number=None, name=MIN_HEALTHY):
@@ -132,17 +52,6 @@ def min_healthy_refusal(health, batch_instance_ids, min_healthy_instances, batch
 
 # -- the canary ------------------------------------------------------------------------------------------
 
-def pause_before_batch(number, pause_seconds, canary_pause='PT0S', name='safe_maintenance_canary_pause'):
-    """Seconds to wait before batch ``number``: the pause between batches, and before batch 2 at least the
-    canary pause (the bake time of batch 1). Batch 1 starts at once."""
-    number = int(number)
-    if number <= 1:
-        return 0
-    pause = int(math.ceil(float(pause_seconds or 0)))
-    if number == 2:
-        pause = max(pause, int(math.ceil(iso8601_seconds(canary_pause or 'PT0S', name))))
-    return pause
-
 
 def canary_refusal(health, first_batch_ids, canary_pause, name='safe_maintenance_canary_pause'):
     """After the canary pause: why batch 2 must not start (an instance of batch 1 is unhealthy in the fleet
@@ -159,19 +68,6 @@ def canary_refusal(health, first_batch_ids, canary_pause, name='safe_maintenance
 
 
 # -- the alert gate -------------------------------------------------------------------------------------
-
-def alert_severities(value, name=ALERT_SEVERITIES):
-    """The validated severity list (default Sev0, Sev1, Sev2 when None)."""
-    if value is None:
-        return list(DEFAULT_ALERT_SEVERITIES)
-    items = value if isinstance(value, (list, tuple)) else None
-    if not items:
-        raise PlanningError('%s must be a non-empty list of %s, not %r' % (name, ', '.join(SEVERITIES), value))
-    bad = [item for item in items if item not in SEVERITIES]
-    if bad:
-        raise PlanningError('%s has %s: each item is one of %s' % (
-            name, ', '.join(repr(b) for b in bad), ', '.join(SEVERITIES)))
-    return sorted(set(items))
 
 
 def describe_alert(alert):
@@ -206,95 +102,127 @@ def alert_refusal(alerts, severities=None, batch_number=None, alert_wait=None):
                 waited, which, '; '.join(describe_alert(a) for a in holding), 'it' if len(holding) == 1 else 'them'))
 
 
-# The pace of the alert reads while the gate holds, when safe_maintenance_poll_interval leaves it to the role:
-# one ARM read per 30 s is nothing against ARM's 12,000 reads an hour.
-ALERT_POLL_SECONDS = 30
-
-
-def alert_polls(alert_wait, poll_interval=0, name='safe_maintenance_alert_wait'):
-    """``{'retries', 'delay'}`` for reading the alerts until they clear: reads ``delay`` seconds apart
-    (poll_interval when set, else 30) for up to ``alert_wait`` (ISO 8601)."""
-    wait = iso8601_seconds(alert_wait, name)
-    delay = int(poll_interval) if int(poll_interval or 0) > 0 else ALERT_POLL_SECONDS
-    return dict(retries=int(math.ceil(wait / float(delay))), delay=delay, seconds=wait)
-
-
-def wait_over(now, deadline, delay):
-    """Whether a wait that reads every ``delay`` seconds until ``deadline`` is over at ``now`` (both epoch seconds,
-    ``now`` taken after a read): the next read would start after the deadline.
-
-    A wait of retries x delay counts reads, and every read is a module process of a second or more, so it overran
-    its time by that much per read. The role's waits end on this clock test instead (``retries`` only a cap that
-    fast reads could reach): no read starts after the deadline, so the wait ends within one read of it.
-    """
-    return float(now) + max(0.0, float(delay)) > float(deadline)
-
-
 # -- the batch a hook sees -------------------------------------------------------------------------------
-
-def hook_batch(batch, instances):
-    """The documented ``safe_maintenance_batch`` variable of the before/after hooks: number, instance_ids,
-    instance_names, computer_names, zone, update_domains (instances as instance_view_info returns them)."""
-    by_id = dict((i['instance_id'], i) for i in instances or [])
-    members = [by_id.get(iid, {}) for iid in batch['instance_ids']]
-    return dict(
-        number=batch['number'],
-        instance_ids=list(batch['instance_ids']),
-        instance_names=[m.get('name') for m in members],
-        computer_names=[m.get('computer_name') or (m.get('instance_view') or {}).get('computer_name') for m in members],
-        zone=batch.get('zone'),
-        update_domains=list(batch.get('update_domains') or []),
-    )
-
-
-HOOK_VARIABLES = {'before': 'safe_maintenance_before_batch_tasks', 'after': 'safe_maintenance_after_batch_tasks'}
-
-
-def hook_failure(batch, hook, path, failure):
-    """The message a failed hook stops the run with: which hook, its file, the batch, the failing task's message,
-    and (before) that the batch was not started or (after) that it was maintained."""
-    if hook not in HOOK_VARIABLES:
-        raise PlanningError('hook must be one of %s, not %r' % (', '.join(sorted(HOOK_VARIABLES)), hook))
-    ids = ', '.join(batch.get('instance_ids') or []) or 'none'
-    if hook == 'before':
-        return '%s (%s) failed before batch %s (instances %s): %s. Batch %s was not started.' % (
-            HOOK_VARIABLES[hook], path, batch['number'], ids, failure or 'a task failed', batch['number'])
-    return '%s (%s) failed after batch %s (instances %s) was maintained: %s.' % (
-        HOOK_VARIABLES[hook], path, batch['number'], ids, failure or 'a task failed')
 
 
 # -- the role's new variables --------------------------------------------------------------------------------
 
-def _is_boolean(value):
-    # what Ansible's bool filter and argument specs take (true, "yes", "on", 1 ...), as -e gives strings
-    from ansible.module_utils.parsing.convert_bool import boolean
-    try:
-        boolean(value, strict=True)
-    except TypeError:
-        return False
-    return True
+
+def within_budget(unhealthy_count, total, max_percent):
+    """True while ``unhealthy_count`` is at most ``max_percent`` of ``total`` (exactly at the percent is within).
+
+    Whole-number arithmetic, so 1 of 3 is more than 33 % and not more than 34 %. Of no instances, none may be
+    unhealthy.
+    """
+    if total <= 0:
+        return unhealthy_count <= 0
+    return unhealthy_count * 100 <= total * max_percent
 
 
-def control_variable_problems(variables, prefix='safe_maintenance_'):
-    """One sentence per invalid control variable (full names -> values); names not held are not checked."""
-    checks = {
-        'batch_sizes': parse_batch_sizes,
-        'min_healthy_instances': min_healthy_count,
-        'alert_severities': alert_severities,
-        'canary_pause': iso8601_seconds,
-        'alert_wait': iso8601_seconds,
-    }
-    problems = []
-    for name, value in sorted(variables.items()):
-        short = name[len(prefix):] if name.startswith(prefix) else name
-        try:
-            if short in checks:
-                checks[short](value, name)
-            elif short == 'block_on_alerts' and not _is_boolean(value):
-                problems.append('%s must be true or false, not %r' % (name, value))
-            elif short in ('before_batch_tasks', 'after_batch_tasks') and value not in (None, '') and (
-                    not isinstance(value, str) or not value.strip()):
-                problems.append('%s must be the path of a task file, not %r' % (name, value))
-        except PlanningError as exc:
-            problems.append(str(exc))
-    return problems
+def rolling_upgrade_refusal(rolling_upgrade, allow_during_rolling_upgrade=False):
+    """Refuse while a rolling upgrade runs (``rolling_upgrade`` is rolling_upgrade_info's result)."""
+    if not rolling_upgrade.get('rolling_upgrade_active') or allow_during_rolling_upgrade:
+        return ''
+    status = (rolling_upgrade.get('rolling_upgrade') or {}).get('running_status') or {}
+    return ('a rolling upgrade of the scale set is %s (started %s); wait for it to end or set '
+            'safe_maintenance_allow_during_rolling_upgrade.'
+            % (status.get('code') or 'running', status.get('start_time') or '?'))
+
+
+def os_upgrade_refusal(os_upgrades, fail_on_faulted_os_upgrade=True):
+    """Refuse after a ``Faulted`` latest OS upgrade (``os_upgrades``: os_upgrade_history_info's list, newest first)."""
+    if not fail_on_faulted_os_upgrade or not os_upgrades:
+        return ''
+    latest = os_upgrades[0] or {}
+    if ((latest.get('running_status') or {}).get('code')) != 'Faulted':
+        return ''
+    message = (latest.get('error') or {}).get('message') or 'no error message'
+    return ('the latest OS upgrade of the scale set ended Faulted (%s); look into it first, or set '
+            'safe_maintenance_fail_on_faulted_os_upgrade to false.' % message)
+
+
+def health_signal_refusal(health, require_health_signal=False):
+    """With ``require_health_signal``, refuse when an instance of the reading ``health`` has no health signal."""
+    if not require_health_signal or not health.get('no_signal_ids'):
+        return ''
+    return ('instances %s report no health (no application health extension or load balancer probe), and '
+            'safe_maintenance_require_health_signal is true.' % join_ids(health['no_signal_ids']))
+
+
+def unhealthy_budget_refusal(health, max_unhealthy_instance_percent, batch_number=None):
+    """Refuse when more than ``max_unhealthy_instance_percent`` of the fleet is unhealthy (before batch
+    ``batch_number``, or before the run when it is None)."""
+    # A whole number: the role's variables are checked (1-100); a scale set's policy may say 0.
+    limit = int(max_unhealthy_instance_percent)
+    if within_budget(health['unhealthy'], health['instances'], limit):
+        return ''
+    when = 'before batch %s, ' % batch_number if batch_number is not None else ''
+    return '%s%d of %d instances are unhealthy (%s), more than max_unhealthy_instance_percent %d%%.' % (
+        when, health['unhealthy'], health['instances'], join_ids(health['unhealthy_ids']), limit)
+
+
+def unknown_instances_refusal(plan, scale_set):
+    """Refuse instance ids the scale set does not have."""
+    if not plan.get('unknown'):
+        return ''
+    return 'safe_maintenance_instance_ids names %s, which scale set %s does not have.' % (
+        join_ids(plan['unknown']), scale_set)
+
+
+def after_batch_refusal(records, max_unhealthy_upgraded_instance_percent, health_timeout):
+    """Stop after the last batch of ``records`` when its maintenance failed, its health could not be read, or
+    more than ``max_unhealthy_upgraded_instance_percent`` of all instances maintained so far stayed unhealthy
+    past ``health_timeout`` seconds."""
+    if not records:
+        return ''
+    last = records[-1]
+    named = 'batch %s (instances %s)' % (last['number'], join_ids(last['instance_ids']))
+    if last['outcome'] == FAILED:
+        return '%s: %s' % (named, last.get('error') or 'maintenance failed')
+    if last['outcome'] == HEALTH_UNKNOWN:
+        return '%s was maintained but its health could not be read: %s' % (named, last.get('error') or 'unknown error')
+    limit = int(max_unhealthy_upgraded_instance_percent)
+    failures = failed_maintenance(records)
+    stuck = set(unhealthy_after_ids(records))
+    counted, done = stuck | set(o['instance_id'] for o in failures), maintained_ids(records)
+    if within_budget(len(counted), len(done), limit):
+        return ''
+    if not failures:
+        return ('after batch %s, %d of %d maintained instances are still unhealthy (%s) after %s s, more than '
+                'max_unhealthy_upgraded_instance_percent %d%%.' % (
+                    last['number'], len(stuck), len(done), join_ids(sorted(stuck, key=instance_sort_key)), health_timeout,
+                    limit))
+    return ('after batch %s, %d of %d maintained instances are still unhealthy after %s s or failed by Azure\'s report '
+            '(%s), more than max_unhealthy_upgraded_instance_percent %d%%: %s.' % (
+                last['number'], len(counted), len(done), health_timeout, join_ids(sorted(counted, key=instance_sort_key)),
+                limit, '; '.join('%s: %s' % (o['instance_id'], o['reason'].rstrip('.')) for o in failures)))
+
+
+def os_upgrade_in_progress(history):
+    """The newest OS image upgrade of ``history`` that is still RollingForward, or None."""
+    for entry in history or []:
+        if ((entry or {}).get('running_status') or {}).get('code') == 'RollingForward':
+            return entry
+    return None
+
+
+def os_upgrade_in_progress_refusal(history):
+    """Refuse while an OS image upgrade (automatic or started by a user) rolls forward (``history``:
+    os_upgrade_history_info's list, newest first); ``''`` when none does."""
+    upgrade = os_upgrade_in_progress(history)
+    if upgrade is None:
+        return ''
+    started_by = upgrade.get('started_by')
+    kind = 'an automatic OS image upgrade' if started_by == 'Platform' else 'an OS image upgrade'
+    return '%s is in progress on the scale set (started %s%s); wait for it to finish.' % (
+        kind, (upgrade.get('running_status') or {}).get('start_time') or 'at an unknown time',
+        ' by %s' % started_by if started_by else '')
+
+
+def provisioning_refusal(scale_set):
+    """Refuse while Azure is still changing the scale set (``scale_set``: scale_set_info's ``scale_set``)."""
+    state = (scale_set or {}).get('provisioning_state')
+    if not state or state == 'Succeeded':
+        return ''
+    return ('the scale set is in provisioning state %s, not Succeeded; wait until Azure has finished the operation '
+            'that changes it.' % state)

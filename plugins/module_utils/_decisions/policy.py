@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import NO_SIGNAL, service_state
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import (
+    iso8601_seconds, PERCENT_VARIABLES)
 
 # The policy fields a run uses, with Azure's defaults for a rolling upgrade policy.
 POLICY_DEFAULTS = dict(
@@ -28,7 +30,7 @@ SOURCE_SCALE_SET = 'scale set rolling upgrade policy'
 SOURCE_DEFAULT = 'default'
 
 
-def effective_policy(rolling_upgrade_policy, user_values, defaults=None):
+def resolve_fields(rolling_upgrade_policy, user_values, defaults=None):
     """The run's policy, field by field: a value the user set wins, then the scale set's, then the default.
 
     ``rolling_upgrade_policy`` is ``scale_set.upgrade_policy.rolling_upgrade_policy`` (snake_case, or None);
@@ -72,36 +74,6 @@ def require_health_signal(setting, health_kind):
     return dict(required=True, refusal='')
 
 
-def os_upgrade_in_progress(history):
-    """The newest OS image upgrade of ``history`` that is still RollingForward, or None."""
-    for entry in history or []:
-        if ((entry or {}).get('running_status') or {}).get('code') == 'RollingForward':
-            return entry
-    return None
-
-
-def os_upgrade_in_progress_refusal(history):
-    """Refuse while an OS image upgrade (automatic or started by a user) rolls forward (``history``:
-    os_upgrade_history_info's list, newest first); ``''`` when none does."""
-    upgrade = os_upgrade_in_progress(history)
-    if upgrade is None:
-        return ''
-    started_by = upgrade.get('started_by')
-    kind = 'an automatic OS image upgrade' if started_by == 'Platform' else 'an OS image upgrade'
-    return '%s is in progress on the scale set (started %s%s); wait for it to finish.' % (
-        kind, (upgrade.get('running_status') or {}).get('start_time') or 'at an unknown time',
-        ' by %s' % started_by if started_by else '')
-
-
-def provisioning_refusal(scale_set):
-    """Refuse while Azure is still changing the scale set (``scale_set``: scale_set_info's ``scale_set``)."""
-    state = (scale_set or {}).get('provisioning_state')
-    if not state or state == 'Succeeded':
-        return ''
-    return ('the scale set is in provisioning state %s, not Succeeded; wait until Azure has finished the operation '
-            'that changes it.' % state)
-
-
 def repairs_to_suspend(scale_set, suspend_setting=True):
     """Whether the run suspends automatic repairs: ``{'suspend': bool, 'reason': text}``.
 
@@ -127,23 +99,28 @@ def operations_in_progress(instances):
             if (entry.get('provisioning_state') or '').lower() == 'updating']
 
 
-_PERCENT_FIELDS = ('max_batch_instance_percent', 'max_unhealthy_instance_percent',
-                   'max_unhealthy_upgraded_instance_percent')
-_BOOL_FIELDS = ('prioritize_unhealthy_instances', 'enable_cross_zone_upgrade')
+# Azure's rollingUpgradePolicy names (as the info module returns them) -> the role's policy keys.
+_POLICY_KEYS = PERCENT_VARIABLES + ('pause_time_between_batches', 'prioritize_unhealthy_instances',
+                                    'enable_cross_zone_upgrade')
 
 
-def policy_variables(values):
-    """The policy variables as the user set them, typed: whole numbers, an ISO 8601 text, booleans; None (or an
-    empty text, as an AWX survey leaves it) for a variable that was not set. Call after the values were checked."""
-    from ansible.module_utils.parsing.convert_bool import boolean
-    typed = {}
-    for field, value in (values or {}).items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            typed[field] = None
-        elif field in _PERCENT_FIELDS:
-            typed[field] = int(value)
-        elif field in _BOOL_FIELDS:
-            typed[field] = boolean(value, strict=False)
-        else:
-            typed[field] = str(value)
-    return typed
+def effective_policy(variables, scale_set=None, from_scale_set=True):
+    """The policy the run uses, field by field: a role variable the user set (not None in ``variables``), else the
+    scale set's own rolling upgrade policy (``scale_set`` is scale_set_info's ``scale_set``; only with
+    ``from_scale_set``), else Azure's default.
+
+    ``sources`` names where each field came from and ``source`` sums them up for the log. A pause the scale set
+    sets must be an ISO 8601 duration like the role's own.
+    """
+    azure = None
+    if from_scale_set:
+        azure = ((scale_set or {}).get('upgrade_policy') or {}).get('rolling_upgrade_policy')
+    chosen = resolve_fields(azure, dict((key, (variables or {}).get(key)) for key in _POLICY_KEYS))
+    if chosen['sources']['pause_time_between_batches'] == SOURCE_SCALE_SET:
+        iso8601_seconds(chosen['policy']['pause_time_between_batches'], 'the scale set policy pauseTimeBetweenBatches')
+    result = dict(chosen['policy'])
+    result['sources'] = chosen['sources']
+    used = [source for source in (SOURCE_VARIABLE, SOURCE_SCALE_SET,
+                                  SOURCE_DEFAULT) if source in chosen['sources'].values()]
+    result['source'] = ', '.join(used)
+    return result

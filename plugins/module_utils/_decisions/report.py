@@ -12,15 +12,15 @@ counting the indent and ``msg: `` (9 characters) that the default callback puts 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
+    instance_sort_key, join_ids)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import (
-    FAILED, HEALTH_UNKNOWN, HEALTHY, final_message, maintained_ids, unhealthy_after_ids)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import clock, day_clock, parse_time
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import annotate_instances, window_report
+    FAILED, HEALTH_UNKNOWN, HEALTHY, maintained_ids, unhealthy_after_ids)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.outcomes import (
+    annotate_instances, window_report)
 
-LINE_WIDTH = 70
+
 
 # Per-instance outcomes in the report's ``instances``.
 MAINTAINED = 'maintained'
@@ -39,33 +39,6 @@ def _minutes(started, finished):
     if not start or not end:
         return None
     return round((end - start).total_seconds() / 60.0, 1)
-
-
-def _ids(ids, room=None):
-    """Ids joined by ', '; with ``room``, as many as fit and how many more."""
-    text = ', '.join(ids) or '-'
-    if room is None or len(text) <= room:
-        return text
-    shown = []
-    for instance_id in ids:
-        rest = ' +%d more' % (len(ids) - len(shown))
-        if len(', '.join(shown + [instance_id])) + len(rest) > room:
-            break
-        shown.append(instance_id)
-    return '%s +%d more' % (', '.join(shown), len(ids) - len(shown))
-
-
-def _table(header, rows, last_room=None):
-    """Left-aligned columns two spaces apart; the last column gets what is left of LINE_WIDTH."""
-    widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header) - 1)]
-    lines = []
-    for row in [header] + rows:
-        head = ''.join(str(cell).ljust(width + 2) for cell, width in zip(row[:-1], widths))
-        last = row[-1]
-        if isinstance(last, list):
-            last = _ids(last, max(12, LINE_WIDTH - len(head)))
-        lines.append((head + str(last)).rstrip())
-    return lines
 
 
 def instance_outcomes(fleet, plan, records, check_mode=False, aborted=False):
@@ -186,206 +159,28 @@ def maintenance_report(records, resource_group, scale_set, check_mode, started, 
 
 # ---------------------------------------------------------------- the run log
 
-def plan_lines(plan, policy, resource_group, scale_set, check_mode=False):
-    """The plan as the role prints it: the scale set, the policy, a table of the batches, the skipped instances."""
-    lines = [
-        'Plan for %s/%s - %d batches of at most %d instances (%s%% of %d)' % (
-            resource_group, scale_set, len(plan['batches']), plan['batch_size'], policy['max_batch_instance_percent'],
-            plan['total']),
-        'Instances - %d eligible, %d skipped, %d already maintained' % (
-            len(plan['eligible']), len(plan['skipped']), len(plan['already_maintained'])),
-        'Policy (%s) - pause %s, cross-zone batches %s' % (
-            policy.get('source'), policy['pause_time_between_batches'],
-            'allowed' if policy['enable_cross_zone_upgrade'] else 'never'),
-        'Limits - %s%% of all unhealthy before a batch, %s%% of maintained after it' % (
-            policy['max_unhealthy_instance_percent'], policy['max_unhealthy_upgraded_instance_percent']),
-    ]
-    timed = any('estimated_end' in b for b in plan['batches'])
-    if plan['batches'] and timed:
-        # the plan against the clock (windows.scheduled_plan): the earliest deadline each batch serves, its
-        # estimated end, and a * for a batch outside the run window
-        lines += _table(['batch', 'zone', 'update domains', 'deadline', 'ends', 'instances'], [
-            [b['number'], b['zone'] if b.get('zone') is not None else '-',
-             ', '.join(str(u) for u in b.get('update_domains') or []) or '-', day_clock(b.get('deadline')),
-             day_clock(b.get('estimated_end')) + ('' if b.get('in_run_window', True) else ' *'), list(b['instance_ids'])]
-            for b in plan['batches']])
-    elif plan['batches']:
-        lines += _table(['batch', 'zone', 'update domains', 'instances'], [
-            [b['number'], b['zone'] if b.get('zone') is not None else '-',
-             ', '.join(str(u) for u in b.get('update_domains') or []) or '-', list(b['instance_ids'])]
-            for b in plan['batches']])
-    else:
-        lines.append('Plan - nothing to maintain')
-    if timed:
-        lines.append('Estimate - %s min per batch, pause %s s, last batch ends %s' % (
-            plan.get('expected_batch_minutes'), plan.get('pause_seconds'), day_clock(plan.get('estimated_end'))))
-    if plan.get('run_window_end'):
-        outside = [str(b['number']) for b in plan['batches'] if not b.get('in_run_window', True)]
-        lines.append('Run window - ends %s UTC, %s' % (
-            day_clock(plan['run_window_end']),
-            ('left for the next - batches %s' % _ids(outside, 20)) if outside else 'every batch fits'))
-    for warning in plan.get('deadline_warnings') or []:
-        lines.append('Deadline missed - %s (%s), batch %s ends about %s' % (
-            warning['instance_id'], day_clock(warning['deadline']), warning['batch'],
-            day_clock(warning['estimated_end'])))
-    for skip in plan['skipped']:
-        lines.append('Skipped %s - %s' % (skip['instance_id'], skip['reason']))
-    if plan['already_maintained']:
-        lines.append('Already maintained - %s' % _ids(plan['already_maintained'], LINE_WIDTH - 21))
-    lines.append('Check mode: nothing will be changed.' if check_mode else 'Starting.')
-    return lines
-
-
-def _fleet_text(record):
-    if record.get('fleet_instances') is None:
-        return '-'
-    after = record.get('fleet_unhealthy_after')
-    count = len(after) if after is not None else len(record.get('fleet_unhealthy_before') or [])
-    return '%d of %d' % (count, record['fleet_instances'])
-
-
-def batch_line(record, batches_planned):
-    """One line for a finished batch: n/N, outcome, minutes, the fleet's unhealthy count, then the instances.
-
-    The ids come last, so that a long batch is cut to ``+N more`` rather than folded onto a second line.
-    """
-    minutes = _minutes(record.get('started'), record.get('finished'))
-    head = 'Batch %s/%s %s, %s min, fleet unhealthy %s - ids ' % (
-        record['number'], batches_planned, record['outcome'].replace(' after health_timeout', ''),
-        '?' if minutes is None else minutes, _fleet_text(record).replace(' of ', '/'))
-    return head + _ids(record['instance_ids'], max(12, LINE_WIDTH - len(head)))
-
-
-def report_lines(report, files=None):
-    """The closing summary: how the run ended, a table of the batches, the totals, what is left, the files."""
-    totals = report['totals']
-    minutes = _minutes(report.get('started'), report.get('finished'))
-    if report['check_mode']:
-        lines = ['Check mode - %d batches planned for %d eligible instances, nothing changed' % (
-            totals['batches_planned'], totals['eligible'])]
-    else:
-        lines = ['Run %s - %d of %d eligible maintained, %d of %d batches healthy, %s min' % (
-            'stopped' if report['aborted'] else 'failed' if report.get('failed') else 'finished', totals['maintained'],
-            totals['eligible'], totals['batches_done'], totals['batches_planned'], '?' if minutes is None else minutes)]
-    if report['batches']:
-        lines += _table(['batch', 'zone', 'started', 'minutes', 'outcome', 'fleet unhealthy', 'instances'], [
-            [r['number'], r['zone'] if r.get('zone') is not None else '-', clock(r.get('started')),
-             _minutes(r.get('started'), r.get('finished')), r['outcome'].replace(' after health_timeout', ''),
-             _fleet_text(r), list(r['instance_ids'])] for r in report['batches']])
-    lines.append('Instances - %s in all, %d unhealthy after, %d skipped, %d already maintained' % (
-        totals['instances'] if totals['instances'] is not None else '?', totals['unhealthy_after_maintenance'],
-        totals['skipped'], totals['already_maintained']))
-    if not report['check_mode']:
-        lines.append('Left to do - %s' % (_ids(report['remaining_instance_ids'], LINE_WIDTH - 14)
-                                          if report['remaining_instance_ids'] else 'nothing'))
-    if report.get('left_for_next_window'):
-        lines.append('Left for the next window - %s' % _ids(report['left_for_next_window'], LINE_WIDTH - 26))
-    if report['aborted']:
-        lines.append('Stopped because %s' % report['abort_reason'])
-    elif report.get('failed'):
-        lines.append('Failed - %s' % report['message'])
-    for warning in report.get('warnings') or []:
-        lines.append('Warning - %s' % warning)
-    for path in [f for f in files or [] if f]:
-        lines.append('Report written to %s' % path)
-    return lines
-
 
 # ---------------------------------------------------------------- the HTML report's timeline
 
-def _seconds_between(start, value):
-    parsed = parse_time(value)
-    return (parsed - start).total_seconds() if parsed and start else None
 
-
-def _tick_step(span):
-    for step in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600):
-        if span / step <= 10:
-            return step
-    return 43200
-
-
-def report_timeline(report, width=1000, lane=22, chart=110, left=70, right=20):
-    """Geometry of the HTML report's inline SVG: one lane per batch (a bar from its start to its end) above a
-    step line of the fleet's unhealthy count, both against the run's time.
-
-    Returns ``width``, ``height``, ``ticks`` (x, label), ``lanes`` (y, label, bar x/width, outcome, title, the
-    instance ids and where they go, the batch's ``deadline`` and its ``deadline_x`` when it falls within the run,
-    ``deadline_missed``), ``window_end``/``window_end_x`` (the end of the run window),
-    ``chart_top``/``chart_bottom``, ``levels`` (y, label) and ``points`` (the polyline, ``"x,y x,y ..."``)
-    with ``dots`` (x, y, title) at each reading.
-    """
-    start = parse_time(report.get('started'))
-    end = parse_time(report.get('finished')) or start
-    span = max(1.0, (end - start).total_seconds()) if start else 1.0
-    batches = report.get('batches') or []
-    # A deadline after the run is written beside its lane, in a margin of its own, so it never covers a bar.
-    deadline_texts = any(record.get('deadline') and not 0 <= (_seconds_between(start, record['deadline']) or -1) <= span
-                         for record in batches)
-    if deadline_texts:
-        right = max(right, 160)
-    plot = width - left - right
-
-    def x_of(seconds):
-        return round(left + plot * min(max(seconds or 0.0, 0.0), span) / span, 1)
-
-    top = 28
-    lanes = []
-    for index, record in enumerate(batches):
-        begin = _seconds_between(start, record.get('started')) or 0.0
-        finish = _seconds_between(start, record.get('finished'))
-        finish = begin if finish is None else finish
-        bar_x, bar_width = x_of(begin), max(2.0, round(x_of(finish) - x_of(begin), 1))
-        ids = _ids(record['instance_ids'], 40)
-        # The ids after the bar, or before it when the bar ends too close to the right edge.
-        after = bar_x + bar_width + 8 + 7 * len(ids) <= width - right
-        # the batch's deadline against the run's time: a mark on its lane when it falls within the run, else
-        # written at the lane's end (deadlines are mostly hours or days after a run)
-        deadline_at = _seconds_between(start, record.get('deadline'))
-        lanes.append(dict(
-            deadline=day_clock(record['deadline']) if record.get('deadline') else None,
-            deadline_x=x_of(deadline_at) if deadline_at is not None and 0 <= deadline_at <= span else None,
-            deadline_missed=bool(record.get('deadline') and parse_time(record.get('finished'))
-                                 and parse_time(record['finished']) > parse_time(record['deadline'])),
-            y=top + index * lane, label='batch %s' % record['number'], x=bar_x, width=bar_width,
-            outcome=record['outcome'], css=record['outcome'].split(' ')[0], ids=ids,
-            ids_x=round(bar_x + bar_width + 6, 1) if after else round(bar_x - 6, 1), ids_anchor='start' if after else 'end',
-            title='batch %s: %s, %s' % (record['number'], ', '.join(record['instance_ids']), record['outcome'])))
-    chart_top = top + max(1, len(batches)) * lane + 24
-    chart_bottom = chart_top + chart
-    readings = []
-    for reading in report.get('fleet_health') or []:
-        readings.append((_seconds_between(start, reading.get('at')), reading['unhealthy'], reading['instances'],
-                         reading.get('source') or 'fleet read'))
-    for record in batches:
-        if record.get('fleet_unhealthy_after') is not None:
-            readings.append((_seconds_between(start, record.get('finished')), len(record['fleet_unhealthy_after']),
-                             record['fleet_instances'], 'after batch %s' % record['number']))
-    readings = sorted((r for r in readings if r[0] is not None), key=lambda r: r[0])
-    peak = max([r[1] for r in readings] + [1])
-    fleet_size = max([r[2] for r in readings] + [0])
-
-    def y_of(count):
-        return round(chart_bottom - chart * count / float(peak), 1)
-
-    points, dots = [], []
-    for index, (seconds, count, instances, source) in enumerate(readings):
-        if points:
-            points.append('%s,%s' % (x_of(seconds), points[-1].split(',')[1]))  # a step: the count holds until read again
-        points.append('%s,%s' % (x_of(seconds), y_of(count)))
-        dots.append(dict(x=x_of(seconds), y=y_of(count), title='%s: %d of %d unhealthy' % (source, count, instances)))
-    if points:
-        points.append('%s,%s' % (x_of(span), points[-1].split(',')[1]))
-    step = _tick_step(span)
-    ticks = [dict(x=x_of(s), label=('%d:%02d' % divmod(int(s), 60)) if span < 3600 else
-                  (start + datetime.timedelta(seconds=s)).strftime('%H:%M'))
-             for s in range(0, int(span) + 1, step)]
-    levels = list(range(peak + 1)) if peak <= 5 else [0, peak // 2, peak]
-    window_end = (report.get('run_window') or {}).get('not_after')
-    window_at = _seconds_between(start, window_end)
-    return dict(window_end_x=x_of(window_at) if window_at is not None and 0 <= window_at <= span else None,
-                window_end=day_clock(window_end), width=width, height=chart_bottom + 34, left=left, right=width - right,
-                deadline_text_x=width - 4, top=top, ticks=ticks,
-                lanes=lanes, chart_top=chart_top, chart_bottom=chart_bottom, fleet_size=fleet_size,
-                levels=[dict(y=y_of(level), label=str(level)) for level in levels],
-                points=' '.join(points), dots=dots, span_seconds=span)
+def final_message(report):
+    """The message a failed run fails with; ``''`` when it did not fail. A stopped run says why, what was maintained
+    and what is left; a run that did all it could but fails (its run window ended with
+    safe_maintenance_fail_at_window_end, or maintained instances are not proven maintained and healthy) says that."""
+    if not report.get('aborted'):
+        if not report.get('failed'):
+            return ''
+        window, verdict = report.get('run_window') or {}, report.get('verdict') or {}
+        parts = [window['message']] if window.get('stopped') and window.get('message') else []
+        if verdict.get('failed'):
+            parts.append(verdict['message'])
+        return 'Maintenance of %s failed: %s' % (report.get('scale_set'), ' '.join(parts))
+    reason = (report.get('abort_reason') or 'the run stopped').strip()
+    if reason[-1:] not in '.!?':
+        reason += '.'
+    text = 'Maintenance of %s stopped: %s' % (report.get('scale_set'), reason)
+    if not report.get('batches'):
+        return text if text.endswith('Nothing was changed.') else text + ' Nothing was changed.'
+    return text + (' Maintained: %d instance(s) (%s); left to do: %s. Run the role again to continue with what '
+                   'is left.' % (report['totals']['maintained'], join_ids(maintained_ids(report['batches'])),
+                                 join_ids(report.get('remaining_instance_ids') or [])))

@@ -16,74 +16,14 @@ __metaclass__ = type
 
 import datetime
 import math
-import re
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils.arguments import instance_sort_key
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import deadline
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time, format_time
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.plan import (
-    PlanningError, iso8601_seconds)
-
-# Azure documents no duration for a self-service maintenance beyond "up to several minutes" of
-# unavailability, but its own scheduled maintenance leaves at least 30 minutes per update domain (and names
-# "more than 30 minutes between update domains" as a reason to self-serve): the estimate of one batch,
-# maintenance plus recovery, starts from the same figure.
-DEFAULT_BATCH_MINUTES = 30
-
-# What Azure reports in lastOperationResultCode (MaintenanceOperationResultCodeTypes).
-COMPLETED = 'MaintenanceCompleted'
-FAILED_CODES = ('RetryLater', 'MaintenanceAborted')
-
-# Per-instance outcomes of a run.
-MAINTAINED = 'maintained'
-FAILED = 'failed'
-NOT_CONFIRMED = 'not_confirmed'
-
-_UTC = datetime.timezone.utc
-_OFFSET = re.compile(r'(?:[zZ]|[+-]\d{2}:?\d{2})$')
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
+    deadline, instance_sort_key)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import format_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import (
+    as_time, batch_minutes, DEFAULT_BATCH_MINUTES, iso8601_seconds, not_after)
 
 
-def _as_time(value, name='time'):
-    """A datetime (naive = UTC) or an ISO 8601 string (``Z`` or an offset) -> an aware datetime."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=_UTC)
-    parsed = parse_time(value)
-    if parsed is None:
-        raise PlanningError('%s must be an ISO 8601 date-time, not %r' % (name, value))
-    return parsed
-
-
-def batch_minutes(value, name='safe_maintenance_expected_batch_minutes'):
-    """How long one batch is expected to take, in minutes: a number greater than 0."""
-    try:
-        minutes = float(str(value).strip()) if not isinstance(value, bool) else None
-    except ValueError:
-        minutes = None
-    if minutes is None or math.isnan(minutes) or math.isinf(minutes) or minutes <= 0:
-        raise PlanningError('%s must be a number of minutes greater than 0 (for example %d), not %r'
-                            % (name, DEFAULT_BATCH_MINUTES, value))
-    return minutes
-
-
-def not_after(value, run_start, name='safe_maintenance_not_after'):
-    """The end of the run window: an ISO 8601 date-time with a UTC offset, or an ISO 8601 duration from
-    ``run_start`` (``PT4H``). None or '' means no run window."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    text = value.strip() if isinstance(value, str) else value
-    if isinstance(text, str) and text.upper().startswith('P'):
-        try:
-            return _as_time(run_start, 'the run start') + datetime.timedelta(seconds=iso8601_seconds(text, name))
-        except PlanningError as exc:
-            raise PlanningError('%s; or give an ISO 8601 date-time with an offset' % exc)
-    parsed = parse_time(text) if isinstance(text, str) and 'T' in text.upper() else None
-    if parsed is not None and not _OFFSET.search(text):
-        raise PlanningError('%s %r has no UTC offset: add one (2026-12-01T22:00:00+01:00 or ...Z) so the run '
-                            'window does not depend on the time zone of the controller' % (name, value))
-    if parsed is None:
-        raise PlanningError('%s must be an ISO 8601 date-time with an offset (2026-12-01T22:00:00+01:00) or '
-                            'a duration from the start of the run (PT4H), not %r' % (name, value))
-    return parsed
 
 
 def pause_seconds(pause_time_between_batches_seconds=0, update_domain_pause_seconds=0):
@@ -108,8 +48,8 @@ def schedule(plan, instances, start, expected_batch_minutes=DEFAULT_BATCH_MINUTE
     length = datetime.timedelta(minutes=minutes)
     gap = datetime.timedelta(seconds=float(pause or 0))
     by_id = dict((i.get('instance_id'), i) for i in instances)
-    at = _as_time(start, 'the run start')
-    window_end = _as_time(window_end, 'the end of the run window') if window_end is not None else None
+    at = as_time(start, 'the run start')
+    window_end = as_time(window_end, 'the end of the run window') if window_end is not None else None
     batches, warnings, last_end = [], [], None
     for batch in plan.get('batches') or []:
         end = at + length
@@ -148,118 +88,19 @@ def next_batch_fits(now, window_end, expected_batch_minutes=DEFAULT_BATCH_MINUTE
     """
     if window_end is None:
         return True
-    start = _as_time(now, 'now') + datetime.timedelta(seconds=float(pause or 0))
+    start = as_time(now, 'now') + datetime.timedelta(seconds=float(pause or 0))
     planned = (batch or {}).get('estimated_start')
     if planned:
-        start = max(start, _as_time(planned, 'the estimated start of the batch'))
+        start = max(start, as_time(planned, 'the estimated start of the batch'))
     end = start + datetime.timedelta(minutes=batch_minutes(expected_batch_minutes))
-    return end <= _as_time(window_end, 'the end of the run window')
-
-
-def variable_problems(variables, run_start=None, prefix='safe_maintenance_'):
-    """What is wrong with the window variables among ``variables`` (full names -> values), one sentence each
-    naming its variable; names it does not hold are not checked. ``run_start`` matters only for the value's
-    form (a duration counts from it)."""
-    run_start = run_start or datetime.datetime(2000, 1, 1, tzinfo=_UTC)
-    checks = {
-        'expected_batch_minutes': lambda name, value: batch_minutes(value, name),
-        'not_after': lambda name, value: not_after(value, run_start, name),
-        'update_domain_pause': lambda name, value: value in (None, '') or iso8601_seconds(value, name),
-    }
-    problems = []
-    for name, value in sorted(variables.items()):
-        check = checks.get(name[len(prefix):] if name.startswith(prefix) else name)
-        if check is None:
-            continue
-        try:
-            check(name, value)
-        except PlanningError as exc:
-            problems.append(str(exc))
-    return problems
-
-
-def completion(instance):
-    """Whether Azure reports the instance's maintenance done, from its instance view entry (as
-    instance_view_info returns it): ``(outcome, reason, last_operation_result_code)``.
-
-    Maintained only when Azure reports ``MaintenanceCompleted``, or no longer reports pending maintenance
-    for it; ``RetryLater`` and ``MaintenanceAborted`` are failures, with Azure's ``lastOperationMessage``;
-    anything else is not confirmed.
-    """
-    maintenance = instance.get('maintenance')
-    if not maintenance:
-        return MAINTAINED, 'Azure no longer reports pending maintenance for it', None
-    code = maintenance.get('last_operation_result_code')
-    message = maintenance.get('last_operation_message')
-    if code == COMPLETED:
-        return MAINTAINED, 'Azure reports MaintenanceCompleted', code
-    if code in FAILED_CODES:
-        return FAILED, 'Azure reports %s%s' % (code, ': %s' % message if message else ''), code
-    return NOT_CONFIRMED, 'Azure does not report the maintenance completed (lastOperationResultCode %s%s)' % (
-        code or 'missing', ', %s' % message if message else ''), code
-
-
-def instance_outcomes(instances, unhealthy_ids=()):
-    """Per instance of a batch (instance view entries read after it): {instance_id, outcome, reason,
-    last_operation_result_code, healthy}. ``unhealthy_ids`` are those still unhealthy (planning.unhealthy_ids)."""
-    unhealthy = set(unhealthy_ids)
-    out = []
-    for instance in instances:
-        outcome, reason, code = completion(instance)
-        out.append(dict(instance_id=instance.get('instance_id'), outcome=outcome, reason=reason,
-                        last_operation_result_code=code, healthy=instance.get('instance_id') not in unhealthy))
-    return out
-
-
-def proof_failures(outcomes):
-    """The ids whose maintenance Azure reports as failed (they count against the upgraded-unhealthy budget)."""
-    return [o['instance_id'] for o in outcomes if o['outcome'] == FAILED]
-
-
-# Outcomes of instances the run did not maintain (with those of completion()).
-SKIPPED = 'skipped'
-ALREADY_MAINTAINED = 'already_maintained'
-LEFT = 'left'
-
-
-def upgraded_unhealthy_ids(outcomes):
-    """The maintained instances that count against max_unhealthy_upgraded_instance_percent: those still
-    unhealthy and those whose maintenance Azure reports as failed (RetryLater, MaintenanceAborted)."""
-    return sorted(set(o['instance_id'] for o in outcomes if o['outcome'] == FAILED or not o['healthy']),
-                  key=instance_sort_key)
-
-
-def _describe(outcome):
-    parts = []
-    if outcome['outcome'] != MAINTAINED:
-        parts.append(outcome['reason'])
-    if not outcome['healthy']:
-        parts.append('unhealthy')
-    if outcome['outcome'] == MAINTAINED:
-        parts.append(outcome['reason'])
-    return '%s (%s)' % (outcome['instance_id'], '; '.join(parts))
-
-
-def verdict(outcomes, fail_on_unhealthy_after=True):
-    """What success means, once every batch is done: every instance the run maintained is proven maintained
-    and healthy. Returns ``{'ok', 'failed', 'message', 'instance_ids'}``: ``instance_ids`` are those that are
-    not; ``failed`` whether that fails the run (``fail_on_unhealthy_after``) or is a warning."""
-    bad = [o for o in outcomes if o['outcome'] != MAINTAINED or not o['healthy']]
-    if not bad:
-        return dict(ok=True, failed=False, message='', instance_ids=[])
-    message = ('%d of %d maintained instance(s) are not proven maintained and healthy: %s.' % (
-        len(bad), len(outcomes), ', '.join(_describe(o) for o in sorted(bad, key=lambda o: instance_sort_key(o['instance_id'])))))
-    if not fail_on_unhealthy_after:
-        message += ' (safe_maintenance_fail_on_unhealthy_after is false: a warning, not a failure)'
-    return dict(ok=False, failed=bool(fail_on_unhealthy_after), message=message,
-                instance_ids=sorted((o['instance_id'] for o in bad), key=instance_sort_key))
+    return end <= as_time(window_end, 'the end of the run window')
 
 
 def window_stop(window_end, left_ids, fail_at_window_end=False):
     """The run window stops the run: ``{'failed', 'message'}`` naming the remaining ids."""
     message = ('The run window ends at %s (safe_maintenance_not_after) and the next batch is estimated to end '
                'later: left for the next window: %s. Run the role again in the next window to continue.' % (
-                   format_time(_as_time(window_end, 'the end of the run window')),
+                   format_time(as_time(window_end, 'the end of the run window')),
                    ', '.join(sorted(left_ids, key=instance_sort_key)) or 'none'))
     return dict(failed=bool(fail_at_window_end), message=message)
 
@@ -305,71 +146,37 @@ def window_stop_message(batch, now, plan, records=()):
     return window_stop(plan['run_window_end'], left)['message']
 
 
-def proof(instances, stuck):
-    """What a batch record adds from the health read that ended its wait (``instances``, the batch's entries;
-    ``stuck``, the ids still unhealthy): ``instance_outcomes`` and ``failed_maintenance`` (the ids Azure reports
-    RetryLater or MaintenanceAborted for)."""
-    outcomes = instance_outcomes(instances or [], stuck)
-    return dict(instance_outcomes=outcomes, failed_maintenance=proof_failures(outcomes))
+def pause_before_batch(number, pause_seconds, canary_pause='PT0S', name='safe_maintenance_canary_pause'):
+    """Seconds to wait before batch ``number``: the pause between batches, and before batch 2 at least the
+    canary pause (the bake time of batch 1). Batch 1 starts at once."""
+    number = int(number)
+    if number <= 1:
+        return 0
+    pause = int(math.ceil(float(pause_seconds or 0)))
+    if number == 2:
+        pause = max(pause, int(math.ceil(iso8601_seconds(canary_pause or 'PT0S', name))))
+    return pause
 
 
-def record_outcomes(records):
-    """Every instance outcome the batch records hold, in batch order."""
-    return [o for record in records for o in record.get('instance_outcomes') or []]
+# The pace of the alert reads while the gate holds, when safe_maintenance_poll_interval leaves it to the role:
+# one ARM read per 30 s is nothing against ARM's 12,000 reads an hour.
+ALERT_POLL_SECONDS = 30
 
 
-def window_report(plan, records, window_stop_reason='', fail_at_window_end=False, fail_on_unhealthy_after=True,
-                  aborted=False):
-    """What the report adds for windows: ``deadline_warnings``, ``run_window`` ({not_after, expected_batch_minutes,
-    estimated_end, stopped, message}), ``left_for_next_window`` (ids), ``verdict`` (verdict() over the instances
-    maintained, or None when the run stopped early or nothing ran), ``warnings`` (sentences) and ``failed``:
-    whether the window or the verdict fails the run (an abort fails it anyway)."""
-    plan = plan or {}
-    stopped = bool(window_stop_reason)
-    done = set(_maintained(records))
-    left = [i for i in plan.get('eligible') or [] if i not in done] if stopped else []
-    judged = None if aborted or not records else verdict(record_outcomes(records), fail_on_unhealthy_after)
-    warnings = []
-    if plan.get('deadline_warnings'):
-        warnings.append(describe_deadline_warnings(plan['deadline_warnings']))
-    failed = False
-    if stopped:
-        if fail_at_window_end:
-            failed = True
-        else:
-            warnings.append(window_stop_reason)
-    if judged and not judged['ok']:
-        if judged['failed']:
-            failed = True
-        else:
-            warnings.append(judged['message'])
-    return dict(
-        deadline_warnings=list(plan.get('deadline_warnings') or []),
-        run_window=dict(not_after=plan.get('run_window_end'), expected_batch_minutes=plan.get('expected_batch_minutes'),
-                        estimated_end=plan.get('estimated_end'), stopped=stopped,
-                        message=window_stop_reason or None),
-        left_for_next_window=left, verdict=judged, warnings=warnings, failed=failed)
+def alert_polls(alert_wait, poll_interval=0, name='safe_maintenance_alert_wait'):
+    """``{'retries', 'delay'}`` for reading the alerts until they clear: reads ``delay`` seconds apart
+    (poll_interval when set, else 30) for up to ``alert_wait`` (ISO 8601)."""
+    wait = iso8601_seconds(alert_wait, name)
+    delay = int(poll_interval) if int(poll_interval or 0) > 0 else ALERT_POLL_SECONDS
+    return dict(retries=int(math.ceil(wait / float(delay))), delay=delay, seconds=wait)
 
 
-def annotate_instances(entries, fleet, records, left_for_next_window=()):
-    """The report's per-instance entries (report.instance_outcomes) with each one's ``deadline``, and for the
-    instances the run maintained what Azure reported after their batch: ``failed`` (RetryLater,
-    MaintenanceAborted, with Azure's message) or ``not_confirmed`` instead of ``maintained``, and that
-    ``last_operation_result_code``; the instances a run window left say so."""
-    deadlines = dict((i.get('instance_id'), format_time(deadline(i))) for i in fleet or [])
-    found = dict((o['instance_id'], o) for o in record_outcomes(records))
-    left = set(left_for_next_window)
-    out = []
-    for entry in entries:
-        entry = dict(entry)
-        instance_id = entry['instance_id']
-        entry['deadline'] = deadlines.get(instance_id)
-        outcome = found.get(instance_id)
-        if outcome is not None:
-            entry['last_operation_result_code'] = outcome['last_operation_result_code']
-            if outcome['outcome'] != MAINTAINED:
-                entry['outcome'], entry['reason'] = outcome['outcome'], outcome['reason']
-        elif instance_id in left and entry.get('outcome') == LEFT:
-            entry['reason'] = 'left for the next window'
-        out.append(entry)
-    return out
+def wait_over(now, deadline, delay):
+    """Whether a wait that reads every ``delay`` seconds until ``deadline`` is over at ``now`` (both epoch seconds,
+    ``now`` taken after a read): the next read would start after the deadline.
+
+    A wait of retries x delay counts reads, and every read is a module process of a second or more, so it overran
+    its time by that much per read. The role's waits end on this clock test instead (``retries`` only a cap that
+    fast reads could reach): no read starts after the deadline, so the wait ends within one read of it.
+    """
+    return float(now) + max(0.0, float(delay)) > float(deadline)

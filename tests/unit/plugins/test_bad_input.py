@@ -10,9 +10,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
-
 import pytest
+import re
 
 pytest.importorskip('azure.mgmt.compute')
 

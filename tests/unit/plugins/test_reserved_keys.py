@@ -19,11 +19,10 @@ import glob
 import importlib
 import json
 import os
-import time
-from types import SimpleNamespace
-
 import pytest
+import time
 import yaml
+from types import SimpleNamespace
 
 from ansible.module_utils import basic
 

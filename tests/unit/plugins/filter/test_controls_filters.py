@@ -6,8 +6,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-
 import pytest
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.azure_vmss.maintenance.plugins.filter.controls import FilterModule

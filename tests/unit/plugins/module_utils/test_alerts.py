@@ -5,15 +5,13 @@ ComputeManagementClient pipeline: credential, retries, user agent, error mapping
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from urllib.parse import parse_qs
-
 import pytest
+from .fake_arm import FakeArm, RM, SUB, VMSS_PATH
+from urllib.parse import parse_qs
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import alerts
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
-
-from .fake_arm import RM, SUB, VMSS_PATH, FakeArm
 
 REF = ScaleSetRef('rg', 'web')
 ALERTS = alerts.alerts_path(SUB)

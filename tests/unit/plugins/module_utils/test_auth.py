@@ -5,11 +5,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.clouds import KNOWN_CLOUDS, Cloud
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.clouds import Cloud, KNOWN_CLOUDS
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 
 NO_PARAMS = dict(auth_source='auto', subscription_id=None, client_id=None, secret=None, tenant=None,

@@ -5,8 +5,9 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.fleet_report import fleet_report, scale_set_outcome
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import utc_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.fleet_report import (
+    fleet_report, scale_set_outcome)
 
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
 

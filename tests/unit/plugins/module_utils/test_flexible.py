@@ -8,9 +8,8 @@ Every test also checks, through the ``arm`` fixture, that no request touched the
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from urllib.parse import parse_qs
-
 import pytest
+from urllib.parse import parse_qs
 
 pytest.importorskip('azure.mgmt.compute')
 

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import summarize, sort_instances
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import sort_instances, summarize
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import shape_resource
 
 ENTRY_KEYS = {'instance_id', 'name', 'zone', 'power_state', 'provisioning_state', 'health_state',

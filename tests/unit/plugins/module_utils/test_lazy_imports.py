@@ -10,11 +10,10 @@ __metaclass__ = type
 import datetime
 import json
 import os
+import pytest
 import subprocess
 import sys
 import textwrap
-
-import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import lazy_imports
 

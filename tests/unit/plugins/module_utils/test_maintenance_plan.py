@@ -5,11 +5,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
-    ELIGIBLE, MAINTAINED, NOT_ELIGIBLE, classify_for_maintenance, maintenance_status, summarize)
+    classify_for_maintenance, ELIGIBLE, MAINTAINED, maintenance_status, NOT_ELIGIBLE, summarize)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 
 NOW = datetime.datetime(2026, 11, 20, 12, 0, 0, tzinfo=datetime.timezone.utc)

@@ -4,7 +4,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import TokenBucket, retry_after_seconds
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import (
+    retry_after_seconds, TokenBucket)
 
 
 class Clock(object):

@@ -5,7 +5,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import health as instance_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.health import batch_recovered
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
+    plan as planning, variables as role_variables)
 
 ELIGIBLE = {'is_customer_initiated_maintenance_allowed': True}
 DONE = {'is_customer_initiated_maintenance_allowed': False, 'last_operation_result_code': 'MaintenanceCompleted'}
@@ -21,19 +24,19 @@ def vm(instance_id, zone=None, ud=0, fd=0, health='healthy', power='running', ma
 @pytest.mark.parametrize('text, seconds', [
     ('PT0S', 0), ('PT30S', 30), ('PT1M30S', 90), ('PT1H', 3600), ('P1DT2H', 93600), ('pt5m', 300), ('PT0.5S', 0.5)])
 def test_iso8601_seconds(text, seconds):
-    assert planning.iso8601_seconds(text) == seconds
+    assert role_variables.iso8601_seconds(text) == seconds
 
 
 @pytest.mark.parametrize('text', ['', 'P', 'PT', '30', '30s', 'P1M', 'P1Y', 'PT-1S', 'PTS', None, 30])
 def test_iso8601_refuses_malformed_and_ambiguous(text):
-    with pytest.raises(planning.PlanningError) as err:
-        planning.iso8601_seconds(text, 'pause_time_between_batches')
+    with pytest.raises(role_variables.PlanningError) as err:
+        role_variables.iso8601_seconds(text, 'pause_time_between_batches')
     assert 'pause_time_between_batches' in str(err.value)
 
 
 @pytest.mark.parametrize('value', [0, 101, -5, '0', 'x', None, True, 20.5])
 def test_percent_bounds(value):
-    with pytest.raises(planning.PlanningError) as err:
+    with pytest.raises(role_variables.PlanningError) as err:
         planning.percent(value, 'max_batch_instance_percent')
     assert 'max_batch_instance_percent' in str(err.value)
 
@@ -44,13 +47,13 @@ def test_batch_size(total, pct, size):
 
 
 def test_health_classification():
-    assert not planning.is_unhealthy(vm(0))
-    assert planning.is_unhealthy(vm(0, health='unhealthy'))
-    assert planning.is_unhealthy(vm(0, health='unknown'))
-    assert planning.is_unhealthy(vm(0, health='initializing'))
-    assert planning.is_unhealthy(vm(0, power='stopped'))
-    assert not planning.is_unhealthy(vm(0, health=None))
-    assert planning.is_unhealthy(vm(0, health=None), require_health_signal=True)
+    assert not instance_health.is_unhealthy(vm(0))
+    assert instance_health.is_unhealthy(vm(0, health='unhealthy'))
+    assert instance_health.is_unhealthy(vm(0, health='unknown'))
+    assert instance_health.is_unhealthy(vm(0, health='initializing'))
+    assert instance_health.is_unhealthy(vm(0, power='stopped'))
+    assert not instance_health.is_unhealthy(vm(0, health=None))
+    assert instance_health.is_unhealthy(vm(0, health=None), require_health_signal=True)
 
 
 @pytest.mark.parametrize('health', ['healthy', 'unhealthy', 'unknown', 'initializing', None])
@@ -58,17 +61,17 @@ def test_health_classification():
 @pytest.mark.parametrize('provisioning', ['succeeded', 'failed', 'updating'])
 def test_an_instance_that_settles_not_recovered_fails_the_batch_read_however_health_is_required(
         health, power, provisioning):
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import batch_recovered
+
     one = dict(vm(1, health=health, power=power), provisioning_state=provisioning)
     rest = [vm(0), vm(2)]
-    if planning.settles_not_recovered(one):
+    if instance_health.settles_not_recovered(one):
         # a health poll may stop here: the full read could not have said "recovered", with or without a signal
         assert not batch_recovered(rest + [one], require_health_signal=False)
         assert not batch_recovered(rest + [one], require_health_signal=True)
     else:
         # it does not stop on an instance that the full read would count as recovered without a signal
         assert batch_recovered(rest + [one], require_health_signal=False)
-    assert planning.settles_not_recovered(one) == (power != 'running' or provisioning == 'failed'
+    assert instance_health.settles_not_recovered(one) == (power != 'running' or provisioning == 'failed'
                                                    or health not in ('healthy', None))
 
 
@@ -121,7 +124,7 @@ VALID_VARIABLES = {
 
 
 def test_variable_problems_none_when_valid():
-    assert planning.variable_problems(VALID_VARIABLES) == []
+    assert role_variables.variable_problems(VALID_VARIABLES) == []
 
 
 @pytest.mark.parametrize('name, value', [
@@ -134,7 +137,7 @@ def test_variable_problems_none_when_valid():
 def test_variable_problems_name_only_the_bad_variable(name, value):
     variables = dict(VALID_VARIABLES)
     variables[name] = value
-    problems = planning.variable_problems(variables)
+    problems = role_variables.variable_problems(variables)
     assert len(problems) == 1
     assert problems[0].startswith(name + ' ')
     assert not any(other in problems[0] for other in VALID_VARIABLES if other != name)
@@ -142,13 +145,13 @@ def test_variable_problems_name_only_the_bad_variable(name, value):
 
 def test_variable_problems_lists_every_bad_variable():
     variables = dict(VALID_VARIABLES, safe_maintenance_health_timeout=-1, safe_maintenance_max_batch_instance_percent=0)
-    problems = planning.variable_problems(variables)
+    problems = role_variables.variable_problems(variables)
     assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_health_timeout',
                                                    'safe_maintenance_max_batch_instance_percent']
 
 
 def test_variable_problems_check_names_and_instance_ids_like_the_modules():
-    problems = planning.variable_problems({
+    problems = role_variables.variable_problems({
         'safe_maintenance_resource_group': 'rg/x',
         'safe_maintenance_scale_set': 'web-',
         'safe_maintenance_instance_ids': ['1', '1'],
@@ -156,10 +159,10 @@ def test_variable_problems_check_names_and_instance_ids_like_the_modules():
     assert [p.split(' ')[0] for p in problems] == ['safe_maintenance_instance_ids', 'safe_maintenance_resource_group',
                                                    'safe_maintenance_scale_set']
     assert 'more than once' in problems[0]
-    assert "'a/b'" in planning.variable_problems({'safe_maintenance_instance_ids': ['a/b']})[0]
+    assert "'a/b'" in role_variables.variable_problems({'safe_maintenance_instance_ids': ['a/b']})[0]
     # Flexible scale sets' instances are VM names: they pass the role's check as they pass the modules'.
-    assert planning.variable_problems({'safe_maintenance_instance_ids': ['vmss-flex_1a2b3c4d', '3']}) == []
-    assert planning.variable_problems({'safe_maintenance_instance_ids': 'abc'}) == [
+    assert role_variables.variable_problems({'safe_maintenance_instance_ids': ['vmss-flex_1a2b3c4d', '3']}) == []
+    assert role_variables.variable_problems({'safe_maintenance_instance_ids': 'abc'}) == [
         'safe_maintenance_instance_ids must be a list of instance ids']
-    assert planning.variable_problems({'safe_maintenance_instance_ids': [], 'safe_maintenance_resource_group': 'rg',
+    assert role_variables.variable_problems({'safe_maintenance_instance_ids': [], 'safe_maintenance_resource_group': 'rg',
                                        'safe_maintenance_scale_set': 'web'}) == []

@@ -7,18 +7,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-from fractions import Fraction
-
 import pytest
+from fractions import Fraction
 
 pytest.importorskip('hypothesis')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as scheduling
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import outcomes as window_outcomes
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ def counts(draw):
 def test_within_budget_exactly_when_the_share_is_at_most_the_percent(count_pair, percent):
     total, unhealthy = count_pair
     expected = unhealthy == 0 if total == 0 else Fraction(unhealthy, total) <= Fraction(percent, 100)
-    assert decisions.within_budget(unhealthy, total, percent) is expected
+    assert gates.within_budget(unhealthy, total, percent) is expected
 
 
 @given(counts(), st.integers(min_value=1, max_value=100), st.one_of(st.none(), st.integers(min_value=1, max_value=50)))
@@ -44,7 +44,7 @@ def test_the_unhealthy_budget_refuses_exactly_when_more_than_the_percent_is_unhe
     total, unhealthy = count_pair
     ids = [str(i) for i in range(unhealthy)]
     health = dict(instances=total, unhealthy=unhealthy, unhealthy_ids=ids)
-    refusal = decisions.unhealthy_budget_refusal(health, percent, batch)
+    refusal = gates.unhealthy_budget_refusal(health, percent, batch)
     broken = Fraction(unhealthy, total) > Fraction(percent, 100) if total else unhealthy > 0
     assert bool(refusal) is broken
     if refusal:
@@ -58,7 +58,7 @@ def test_the_floor_refuses_exactly_when_the_batch_would_leave_fewer_healthy_than
     unhealthy = data.draw(st.lists(st.sampled_from(ids), unique=True)) if ids else []
     batch = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=20)) if ids else []
     floor = data.draw(st.integers(min_value=0, max_value=110))
-    refusal = controls.min_healthy_refusal(dict(instances=total, unhealthy_ids=unhealthy), batch, floor)
+    refusal = gates.min_healthy_refusal(dict(instances=total, unhealthy_ids=unhealthy), batch, floor)
     healthy_left = total - len(unhealthy) - len([i for i in batch if i not in unhealthy])
     assert bool(refusal) is (floor > 0 and healthy_left < floor)
 
@@ -70,14 +70,14 @@ def batch_records(draw):
         size = draw(st.integers(min_value=1, max_value=8))
         ids = [str(i) for i in range(next_id, next_id + size)]
         next_id += size
-        outcome = draw(st.sampled_from([decisions.HEALTHY, decisions.UNHEALTHY, decisions.FAILED,
-                                        decisions.HEALTH_UNKNOWN]))
+        outcome = draw(st.sampled_from([batches.HEALTHY, batches.UNHEALTHY, batches.FAILED,
+                                        batches.HEALTH_UNKNOWN]))
         record = dict(number=number, instance_ids=ids, outcome=outcome)
-        if outcome == decisions.FAILED:
+        if outcome == batches.FAILED:
             record.update(maintained_instance_ids=[], error='boom')
         else:
             record['maintained_instance_ids'] = ids
-            stuck = draw(st.lists(st.sampled_from(ids), unique=True)) if outcome == decisions.UNHEALTHY else []
+            stuck = draw(st.lists(st.sampled_from(ids), unique=True)) if outcome == batches.UNHEALTHY else []
             failed = draw(st.lists(st.sampled_from(ids), unique=True, max_size=2))
             record.update(unhealthy_after=stuck, instance_outcomes=[
                 dict(instance_id=i, outcome='failed' if i in failed else 'maintained', reason='r') for i in ids])
@@ -89,12 +89,12 @@ def batch_records(draw):
 def test_the_after_batch_budget_stops_exactly_when_broken(records, percent):
     # Stop after a batch whose maintenance failed or whose health is unknown, or when more than the percent of
     # the instances maintained so far are unhealthy after it or failed by Azure's report.
-    refusal = decisions.after_batch_refusal(records, percent, 60)
+    refusal = gates.after_batch_refusal(records, percent, 60)
     last = records[-1]
     maintained = [i for r in records for i in r.get('maintained_instance_ids') or []]
     counted = set(i for r in records for i in r.get('unhealthy_after') or [])
     counted |= set(o['instance_id'] for r in records for o in r.get('instance_outcomes') or [] if o['outcome'] == 'failed')
-    if last['outcome'] in (decisions.FAILED, decisions.HEALTH_UNKNOWN):
+    if last['outcome'] in (batches.FAILED, batches.HEALTH_UNKNOWN):
         assert refusal
     elif not maintained:
         assert bool(refusal) is bool(counted)
@@ -105,31 +105,31 @@ def test_the_after_batch_budget_stops_exactly_when_broken(records, percent):
 @given(st.lists(st.sampled_from(['0', '1', '2', '3', '4']), unique=True),
        st.lists(st.sampled_from(['0', '1', '2', '3', '9']), unique=True), st.integers(min_value=0, max_value=3600))
 def test_the_canary_refuses_exactly_when_a_batch_one_instance_is_unhealthy_after_its_pause(first, sick, pause):
-    refusal = controls.canary_refusal(dict(unhealthy_ids=sick), first, 'PT%dS' % pause)
+    refusal = gates.canary_refusal(dict(unhealthy_ids=sick), first, 'PT%dS' % pause)
     assert bool(refusal) is (pause > 0 and bool(set(first) & set(sick)))
 
 
 @given(st.integers(min_value=1, max_value=20), st.integers(min_value=0, max_value=7200),
        st.integers(min_value=0, max_value=7200))
 def test_the_canary_pause_holds_batch_two_only(number, pause, canary):
-    wait = controls.pause_before_batch(number, pause, 'PT%dS' % canary)
+    wait = scheduling.pause_before_batch(number, pause, 'PT%dS' % canary)
     assert wait == (0 if number == 1 else max(pause, canary) if number == 2 else pause)
 
 
 outcome_entries = st.lists(st.fixed_dictionaries(dict(
     instance_id=st.sampled_from([str(i) for i in range(30)]),
-    outcome=st.sampled_from([windows.MAINTAINED, windows.FAILED, windows.NOT_CONFIRMED]),
+    outcome=st.sampled_from([window_outcomes.MAINTAINED, window_outcomes.FAILED, window_outcomes.NOT_CONFIRMED]),
     reason=st.just('r'), healthy=st.booleans())), unique_by=lambda o: o['instance_id'], max_size=20)
 
 
 @given(outcome_entries, st.booleans())
 def test_the_verdict_is_success_only_when_every_maintained_instance_is_proven_maintained_and_healthy(outcomes, strict):
-    verdict = windows.verdict(outcomes, strict)
-    proven = all(o['outcome'] == windows.MAINTAINED and o['healthy'] for o in outcomes)
+    verdict = window_outcomes.verdict(outcomes, strict)
+    proven = all(o['outcome'] == window_outcomes.MAINTAINED and o['healthy'] for o in outcomes)
     assert verdict['ok'] is proven
     assert verdict['failed'] is (not proven and strict)
     assert set(verdict['instance_ids']) == set(o['instance_id'] for o in outcomes
-                                               if o['outcome'] != windows.MAINTAINED or not o['healthy'])
+                                               if o['outcome'] != window_outcomes.MAINTAINED or not o['healthy'])
 
 
 @given(now_s=st.integers(min_value=0, max_value=86400), window_s=st.integers(min_value=-3600, max_value=86400),
@@ -140,7 +140,7 @@ def test_a_batch_starts_only_when_its_estimated_end_is_within_the_run_window(now
     window_end = T0 + datetime.timedelta(seconds=window_s)
     batch = dict(estimated_start=times.format_time(T0 + datetime.timedelta(seconds=planned_s))) if planned_s is not None else None
     start = max([now + datetime.timedelta(seconds=pause)] + ([T0 + datetime.timedelta(seconds=planned_s)] if batch else []))
-    fits = windows.next_batch_fits(now.isoformat(), window_end.isoformat(), minutes, batch, pause)
+    fits = scheduling.next_batch_fits(now.isoformat(), window_end.isoformat(), minutes, batch, pause)
     assert fits is (start + datetime.timedelta(minutes=minutes) <= window_end)
 
 
@@ -163,7 +163,7 @@ def scheduled(draw):
 def test_the_estimates_chain_batches_and_warn_exactly_for_deadlines_they_miss(plan_fleet, minutes, pause, window_min):
     plan, fleet = plan_fleet
     window_end = T0 + datetime.timedelta(minutes=window_min) if window_min is not None else None
-    out = windows.schedule(plan, fleet, T0.isoformat(), minutes, pause, window_end)
+    out = scheduling.schedule(plan, fleet, T0.isoformat(), minutes, pause, window_end)
     at, missed = T0, set()
     deadline_of = dict((i['instance_id'], i['maintenance']['pre_maintenance_window_end_time']) for i in fleet)
     for entry in out['batches']:

@@ -12,7 +12,6 @@ __metaclass__ = type
 
 import datetime
 import heapq
-
 import pytest
 
 pytest.importorskip('hypothesis')
@@ -20,9 +19,8 @@ pytest.importorskip('hypothesis')
 from hypothesis import given, strategies as st  # noqa: E402
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as leases
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import variables as role_variables
 
 CONFIRM = 5
 DURATION = 120
@@ -136,15 +134,15 @@ def test_an_unreadable_lease_value_reads_as_expired_never_as_live(value):
 def test_iso8601_durations_parse_to_their_seconds(days, hours, minutes, seconds, lower):
     text = 'P%dDT%dH%dM%dS' % (days, hours, minutes, seconds)
     expected = days * 86400 + hours * 3600 + minutes * 60 + seconds
-    assert planning.iso8601_seconds(text.lower() if lower else text) == expected
+    assert role_variables.iso8601_seconds(text.lower() if lower else text) == expected
     if hours or minutes or seconds:
-        assert planning.iso8601_seconds('PT%dS' % expected) == expected
+        assert role_variables.iso8601_seconds('PT%dS' % expected) == expected
 
 
 @given(st.sampled_from(['P1Y', 'P1W', 'P1M', 'PT', 'P', '1H', 'PT-5S', 'PT1.5.2S', '', 'T5S']))
 def test_ambiguous_or_malformed_durations_are_refused(text):
-    with pytest.raises(planning.PlanningError):
-        planning.iso8601_seconds(text)
+    with pytest.raises(role_variables.PlanningError):
+        role_variables.iso8601_seconds(text)
 
 
 @given(st.datetimes(min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2100, 1, 1)),
@@ -167,10 +165,10 @@ def test_arm_times_with_an_offset_and_up_to_seven_fraction_digits_parse_to_the_s
 @given(st.integers(min_value=0, max_value=24 * 3600), st.sampled_from(['Z', '+01:00', '-05:30', '']))
 def test_the_run_window_needs_an_offset_or_a_duration(seconds, suffix):
     start = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
-    assert windows.not_after('PT%dS' % seconds, start.isoformat()) == start + datetime.timedelta(seconds=seconds)
+    assert role_variables.not_after('PT%dS' % seconds, start.isoformat()) == start + datetime.timedelta(seconds=seconds)
     text = '2026-12-02T05:00:00' + suffix
     if suffix:
-        assert windows.not_after(text, start.isoformat()) == datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+        assert role_variables.not_after(text, start.isoformat()) == datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
     else:
-        with pytest.raises(planning.PlanningError):
-            windows.not_after(text, start.isoformat())
+        with pytest.raises(role_variables.PlanningError):
+            role_variables.not_after(text, start.isoformat())

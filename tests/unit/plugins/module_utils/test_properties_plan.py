@@ -11,15 +11,14 @@ __metaclass__ = type
 
 import datetime
 import math
-
 import pytest
 
 hypothesis = pytest.importorskip('hypothesis')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import health as instance_health
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc)
 KINDS = ('eligible', 'eligible', 'eligible', 'maintained', 'no_wave', 'retry_later', 'not_open')
@@ -141,7 +140,7 @@ def test_deadline_first_each_batch_serves_the_earliest_deadline_left(fleet, perc
 @given(fleet=instances(), percent=st.integers(min_value=1, max_value=100), cross_zone=st.booleans())
 def test_unhealthy_first_when_asked_batch_one_holds_an_unhealthy_instance(fleet, percent, cross_zone):
     plan = make_plan(fleet, percent, None, cross_zone, unhealthy_first=True)
-    sick = set(i['instance_id'] for i in fleet if i['_kind'] == 'eligible' and planning.is_unhealthy(i))
+    sick = set(i['instance_id'] for i in fleet if i['_kind'] == 'eligible' and instance_health.is_unhealthy(i))
     if sick:
         assert sick & set(plan['batches'][0]['instance_ids'])
 
@@ -155,7 +154,7 @@ def test_batch_size_is_the_percent_rounded_down_at_least_one(total, percent):
 
 @given(total=st.integers(min_value=1, max_value=500), percent=st.integers(min_value=1, max_value=100), sizes=batch_sizes)
 def test_stepped_sizes_never_exceed_the_percent_and_the_last_repeats(total, percent, sizes):
-    steps = controls.batch_size_steps(total, sizes, percent)
+    steps = planning.batch_size_steps(total, sizes, percent)
     cap = planning.batch_size(total, percent)
     assert steps and all(1 <= s <= cap for s in steps)
-    assert controls.size_of_batch(len(steps) + 7, steps) == steps[-1]
+    assert planning.size_of_batch(len(steps) + 7, steps) == steps[-1]

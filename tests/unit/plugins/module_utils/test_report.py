@@ -5,12 +5,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-
 import yaml
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import report
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import health as instance_health
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
+    batches as batch_records, plan as planning, report, run_log, timeline as timelines)
 
 ELIGIBLE = {'is_customer_initiated_maintenance_allowed': True}
 POLICY = dict(max_batch_instance_percent=20, max_unhealthy_instance_percent=20,
@@ -36,13 +35,13 @@ def at(seconds):
 
 
 def run(stop_after_first=False):
-    readings = [decisions.fleet_health(FLEET, at=at(2), source='preflight read')]
-    first = decisions.batch_record(PLAN['batches'][0], at(5), at(65), dict(instance_ids=['0', '1'], elapsed_seconds=50.0),
+    readings = [instance_health.fleet_health(FLEET, at=at(2), source='preflight read')]
+    first = batch_records.batch_record(PLAN['batches'][0], at(5), at(65), dict(instance_ids=['0', '1'], elapsed_seconds=50.0),
                                    dict(instances=[vm(0, maintenance=DONE), vm(1, maintenance=DONE)]), readings[0])
     records = [first]
     if not stop_after_first:
-        readings.append(decisions.fleet_health(FLEET, at=at(70), source='before batch 2'))
-        records.append(decisions.batch_record(
+        readings.append(instance_health.fleet_health(FLEET, at=at(70), source='before batch 2'))
+        records.append(batch_records.batch_record(
             PLAN['batches'][1], at(70), at(130), dict(instance_ids=['2', '3'], elapsed_seconds=48.0),
             dict(instances=[vm(2, maintenance=DONE), vm(3, health='unhealthy', maintenance=DONE)]), readings[1]))
     return report.maintenance_report(
@@ -84,7 +83,7 @@ def test_report_before_the_plan_has_every_key():
 def _plain_lines(lines):
     """Every line as YAML's dumper would print it: unquoted, unfolded; so the columns stay aligned."""
     for line in lines:
-        assert len(line) <= report.LINE_WIDTH, line
+        assert len(line) <= run_log.LINE_WIDTH, line
         dumped = yaml.safe_dump([line], width=80, default_flow_style=False)
         assert dumped == '- %s\n' % line, dumped
 
@@ -98,7 +97,7 @@ def _columns(rows):
 
 
 def test_plan_lines_are_an_aligned_table():
-    lines = report.plan_lines(PLAN, POLICY, 'rg', 'vmss')
+    lines = run_log.plan_lines(PLAN, POLICY, 'rg', 'vmss')
     table = lines[lines.index('batch  zone  update domains  instances'):][:3]
     assert table[1:] == ['1      1     0, 1            0, 1', '2      1     2, 3            2, 3']
     _columns(table)
@@ -106,13 +105,13 @@ def test_plan_lines_are_an_aligned_table():
     assert lines[0] == 'Plan for rg/vmss - 2 batches of at most 2 instances (20% of 6)'
     assert 'Skipped 4 - not in a maintenance wave' in '\n'.join(lines)
     assert lines[-1] == 'Starting.'
-    assert report.plan_lines(PLAN, POLICY, 'rg', 'vmss', check_mode=True)[-1] == 'Check mode: nothing will be changed.'
+    assert run_log.plan_lines(PLAN, POLICY, 'rg', 'vmss', check_mode=True)[-1] == 'Check mode: nothing will be changed.'
 
 
 def test_a_long_batch_is_shortened_to_the_line():
     fleet = [vm(i, maintenance='eligible') for i in range(1000)]
     plan = planning.plan_batches(fleet, max_batch_instance_percent=20, enable_cross_zone_upgrade=True)
-    lines = report.plan_lines(plan, POLICY, 'rg', 'vmss')
+    lines = run_log.plan_lines(plan, POLICY, 'rg', 'vmss')
     rows = [line for line in lines if line[:1].isdigit()]
     assert len(rows) == 5
     _plain_lines(rows)
@@ -121,14 +120,14 @@ def test_a_long_batch_is_shortened_to_the_line():
 
 def test_batch_line_and_summary():
     result = run()
-    assert report.batch_line(result['batches'][0], 2) == (
+    assert run_log.batch_line(result['batches'][0], 2) == (
         'Batch 1/2 healthy, 1.0 min, fleet unhealthy 1/6 - ids 0, 1')
-    assert report.batch_line(result['batches'][1], 2) == (
+    assert run_log.batch_line(result['batches'][1], 2) == (
         'Batch 2/2 unhealthy, 1.0 min, fleet unhealthy 1/6 - ids 2, 3')
     big = dict(result['batches'][0], instance_ids=[str(i) for i in range(200)], fleet_instances=1000)
-    line = report.batch_line(big, 5)
-    assert len(line) <= report.LINE_WIDTH and line.endswith(' more'), line
-    lines = report.report_lines(result, ['/tmp/r.json', '', '/tmp/r.html'])
+    line = run_log.batch_line(big, 5)
+    assert len(line) <= run_log.LINE_WIDTH and line.endswith(' more'), line
+    lines = run_log.report_lines(result, ['/tmp/r.json', '', '/tmp/r.html'])
     assert lines[0] == 'Run stopped - 4 of 4 eligible maintained, 1 of 2 batches healthy, 2.3 min'
     table = lines[1:4]
     assert table[0].split() == ['batch', 'zone', 'started', 'minutes', 'outcome', 'fleet', 'unhealthy', 'instances']
@@ -141,7 +140,7 @@ def test_batch_line_and_summary():
 
 def test_timeline_geometry():
     result = run()
-    timeline = report.report_timeline(result, width=1000, left=70, right=20)
+    timeline = timelines.report_timeline(result, width=1000, left=70, right=20)
     assert [lane['label'] for lane in timeline['lanes']] == ['batch 1', 'batch 2']
     first, second = timeline['lanes']
     # 140 s over 910 px: batch 1 from 5 s to 65 s, batch 2 from 70 s to 130 s
@@ -160,20 +159,20 @@ def test_timeline_geometry():
 
 
 def test_timeline_without_batches():
-    empty = report.report_timeline(report.maintenance_report([], 'rg', 'vmss', True, at(0), at(3), POLICY, plan=PLAN))
+    empty = timelines.report_timeline(report.maintenance_report([], 'rg', 'vmss', True, at(0), at(3), POLICY, plan=PLAN))
     assert empty['lanes'] == [] and empty['points'] == '' and empty['ticks'][0]['label'] == '0:00'
 
 
 def test_timeline_levels_are_whole_instances():
     result = run()
-    assert [level['label'] for level in report.report_timeline(result)['levels']] == ['0', '1']
+    assert [level['label'] for level in timelines.report_timeline(result)['levels']] == ['0', '1']
     many = dict(result, fleet_health=[dict(result['fleet_health'][0], unhealthy=9)])
-    assert [level['label'] for level in report.report_timeline(many)['levels']] == ['0', '4', '9']
+    assert [level['label'] for level in timelines.report_timeline(many)['levels']] == ['0', '4', '9']
 
 
 def test_summary_in_check_mode():
     planned = report.maintenance_report([], 'rg', 'vmss', True, at(0), at(3), POLICY, plan=PLAN, fleet=FLEET)
-    lines = report.report_lines(planned, ['/tmp/r.json'])
+    lines = run_log.report_lines(planned, ['/tmp/r.json'])
     assert lines == ['Check mode - 2 batches planned for 4 eligible instances, nothing changed',
                      'Instances - 6 in all, 0 unhealthy after, 1 skipped, 1 already maintained',
                      'Report written to /tmp/r.json']

@@ -11,7 +11,6 @@ __metaclass__ = type
 
 import json
 import os
-
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache

@@ -7,14 +7,13 @@ __metaclass__ = type
 
 import json
 import os
+import pytest
 import stat
 import time
-
-import pytest
-
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
 from .fake_arm import FakeArm, run_module_main, scale_set_body
 from .test_run_cache import private_dir
+
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
 
 VMSS_ID = '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web'
 BODY = {'id': VMSS_ID, 'properties': {'orchestrationMode': 'Uniform'}, 'sku': {'capacity': 3}}

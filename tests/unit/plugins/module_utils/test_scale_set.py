@@ -7,7 +7,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import (
-    health_signal, service_state, service_state_change, shape_scale_set, orchestration_services)
+    health_signal, orchestration_services, service_state, service_state_change, shape_scale_set)
 
 PROBE_ID = ('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb/probes/http')
 

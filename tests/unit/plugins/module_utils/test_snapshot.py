@@ -7,9 +7,8 @@ __metaclass__ = type
 import datetime
 import json
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import snapshot
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import snapshot, times
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.scale_set import shape_scale_set
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import times
 
 NOW = datetime.datetime(2026, 12, 7, 6, 0, 0, tzinfo=datetime.timezone.utc)
 SUB = '0b0b0b0b-1111-4222-8333-444444444444'

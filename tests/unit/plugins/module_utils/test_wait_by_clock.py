@@ -5,7 +5,7 @@
 - perform_maintenance's operation wait (wait_timeout), Uniform: a status poll that never answers does not hold it.
 - the same wait, Flexible: with a clock of the test's, polls of random length; the wait ends at the first check at
   or after the deadline, so never before it and at most one poll after it; no poll starts after the deadline.
-- the role's alert gate and its wait for a killed run's instances (controls.wait_over, the clock test of their
+- the role's alert gate and its wait for a killed run's instances (scheduling.wait_over, the clock test of their
   `until`): modelled as Ansible runs an until loop (read, test, sleep delay), with reads of random length.
 - the lease: maintenance_lease's only wait is one time.sleep(confirm_delay), a clock wait by construction, and a
   read/write slower than confirm_delay backs off (test_lease.py covers that decision).
@@ -13,20 +13,19 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import pytest
 import threading
 import time
-
-import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import gates as controls
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
 from .fake_arm import FakeArm, RM  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as scheduling
 
 REF = ScaleSetRef('rg', 'web')
 OP = RM + '/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/op1?api-version=2026-04-01'
@@ -113,13 +112,13 @@ def test_flexible_wait_ends_by_the_clock_within_one_poll(timeout, polls, retry_a
 def until_loop(wait_seconds, delay, reads, start=5000.0):
     """Ansible's until loop over one task (read, test, sleep delay, read again, at most retries + 1 reads), with the
     role's test `now is wait_over(deadline, delay)`: the reads' start times and when the loop ended."""
-    polls = controls.alert_polls('PT%dS' % wait_seconds, delay)
+    polls = scheduling.alert_polls('PT%dS' % wait_seconds, delay)
     deadline = start + polls['seconds']
     now, starts = start, []
     for attempt in range(polls['retries'] + 1):
         starts.append(now)
         now += reads[attempt % len(reads)]
-        if controls.wait_over(now, deadline, polls['delay']):
+        if scheduling.wait_over(now, deadline, polls['delay']):
             return starts, now, deadline, attempt + 1, polls
         now += polls['delay']
     return starts, now, deadline, polls['retries'] + 1, polls
@@ -137,12 +136,12 @@ def test_the_roles_until_waits_end_by_the_clock_within_one_read(wait_seconds, de
     assert made <= polls['retries'] + 1
     if made == polls['retries'] + 1:
         # the cap was reached: only because the clock also said stop, or the next read would start late
-        assert controls.wait_over(ended, deadline, polls['delay'])
+        assert scheduling.wait_over(ended, deadline, polls['delay'])
 
 
 def test_the_old_count_of_retries_overran_with_slow_reads():
     # Why: the same loop ending on the count alone (retries x delay) with 1.2 s reads waited 30 s + 11 reads.
-    polls = controls.alert_polls('PT30S', 3)
+    polls = scheduling.alert_polls('PT30S', 3)
     assert polls == dict(retries=10, delay=3, seconds=30)
     counted = (polls['retries'] + 1) * 1.2 + polls['retries'] * polls['delay']
     assert counted > 30 + 1.2

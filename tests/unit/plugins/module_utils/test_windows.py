@@ -6,12 +6,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import summarize
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
+    outcomes as window_outcomes, plan as planning, schedule as scheduling, variables as role_variables)
 
 START = datetime.datetime(2026, 12, 1, 20, 0, tzinfo=datetime.timezone.utc)
 
@@ -133,7 +132,7 @@ def test_closed_and_not_yet_open_windows_stay_skipped_with_the_time():
 def test_schedule_estimates_and_deadlines_per_batch():
     fleet = scenario_fleet()
     plan = planning.plan_batches(fleet)
-    timed = windows.schedule(plan, fleet, START, expected_batch_minutes=30)
+    timed = scheduling.schedule(plan, fleet, START, expected_batch_minutes=30)
     first, second = timed['batches'][0], timed['batches'][1]
     assert first['deadline'] == '2026-12-01T20:40:00Z' and first['estimated_start'] == '2026-12-01T20:00:00Z'
     assert first['estimated_end'] == '2026-12-01T20:30:00Z' and second['estimated_end'] == '2026-12-01T21:00:00Z'
@@ -151,36 +150,36 @@ def test_schedule_estimates_and_deadlines_per_batch():
 def test_schedule_pause_and_default_minutes():
     fleet = scenario_fleet()
     plan = planning.plan_batches(fleet)
-    timed = windows.schedule(plan, fleet, START.isoformat(), pause=windows.pause_seconds(60, 1800))
-    assert windows.DEFAULT_BATCH_MINUTES == 30
+    timed = scheduling.schedule(plan, fleet, START.isoformat(), pause=scheduling.pause_seconds(60, 1800))
+    assert role_variables.DEFAULT_BATCH_MINUTES == 30
     assert [b['estimated_start'][11:16] for b in timed['batches']] == ['20:00', '21:00', '22:00', '23:00', '00:00',
                                                                        '01:00']
     # with half-hour gaps, 6 (deadline 22:00) in batch 3 (ends 22:30) is missed as well
     assert [w['instance_id'] for w in timed['deadline_warnings']] == ['5', '6']
-    text = windows.describe_deadline_warnings(timed['deadline_warnings'])
+    text = scheduling.describe_deadline_warnings(timed['deadline_warnings'])
     assert text.startswith('The plan cannot maintain 2 instance(s) by their self-service deadline')
     assert '5 (deadline 2026-12-01T20:50:00Z, batch 2 estimated to end 2026-12-01T21:30:00Z)' in text
-    assert windows.describe_deadline_warnings([]) == ''
+    assert scheduling.describe_deadline_warnings([]) == ''
 
 
 def test_schedule_marks_batches_beyond_the_run_window():
     fleet = scenario_fleet()
     plan = planning.plan_batches(fleet)
-    end = windows.not_after('PT45M', START)
-    timed = windows.schedule(plan, fleet, START, 30, window_end=end)
+    end = role_variables.not_after('PT45M', START)
+    timed = scheduling.schedule(plan, fleet, START, 30, window_end=end)
     assert [b['in_run_window'] for b in timed['batches']] == [True] + [False] * 5
     assert timed['estimated_end'] == '2026-12-01T20:30:00Z'
 
 
 @pytest.mark.parametrize('value, minutes', [(30, 30), ('12', 12), (2.5, 2.5), ('0.5', 0.5)])
 def test_batch_minutes(value, minutes):
-    assert windows.batch_minutes(value) == minutes
+    assert role_variables.batch_minutes(value) == minutes
 
 
 @pytest.mark.parametrize('value', [0, -1, '', 'x', None, True, 'nan', 'inf'])
 def test_batch_minutes_refused_naming_the_variable(value):
-    with pytest.raises(planning.PlanningError) as err:
-        windows.batch_minutes(value)
+    with pytest.raises(role_variables.PlanningError) as err:
+        role_variables.batch_minutes(value)
     assert 'safe_maintenance_expected_batch_minutes' in str(err.value)
 
 
@@ -196,30 +195,30 @@ def test_batch_minutes_refused_naming_the_variable(value):
      datetime.datetime(2026, 12, 1, 22, 30, 0, 123456, tzinfo=datetime.timezone.utc)),
 ])
 def test_not_after(value, expected):
-    assert windows.not_after(value, START) == expected
+    assert role_variables.not_after(value, START) == expected
 
 
 @pytest.mark.parametrize('value', [None, '', '  '])
 def test_no_run_window(value):
-    assert windows.not_after(value, START) is None
-    assert windows.next_batch_fits(START, None, 30)
+    assert role_variables.not_after(value, START) is None
+    assert scheduling.next_batch_fits(START, None, 30)
 
 
 @pytest.mark.parametrize('value, words', [
     ('2026-12-01T22:30:00', 'no UTC offset'), ('tomorrow', 'date-time with an offset'), ('P1M', 'duration'),
     ('PT', 'duration'), (4, 'date-time with an offset')])
 def test_not_after_refused_naming_the_variable(value, words):
-    with pytest.raises(planning.PlanningError) as err:
-        windows.not_after(value, START)
+    with pytest.raises(role_variables.PlanningError) as err:
+        role_variables.not_after(value, START)
     assert 'safe_maintenance_not_after' in str(err.value) and words in str(err.value)
 
 
 def test_next_batch_fits():
-    end = windows.not_after('PT45M', START)
-    assert windows.next_batch_fits(START, end, 30)
-    assert windows.next_batch_fits(START + datetime.timedelta(minutes=15), end, 30)
-    assert not windows.next_batch_fits(START + datetime.timedelta(minutes=16), end, 30)
-    assert not windows.next_batch_fits('2026-12-01T20:16:00Z', end, 30)
+    end = role_variables.not_after('PT45M', START)
+    assert scheduling.next_batch_fits(START, end, 30)
+    assert scheduling.next_batch_fits(START + datetime.timedelta(minutes=15), end, 30)
+    assert not scheduling.next_batch_fits(START + datetime.timedelta(minutes=16), end, 30)
+    assert not scheduling.next_batch_fits('2026-12-01T20:16:00Z', end, 30)
 
 
 # -- proof of completion ---------------------------------------------------------------------------------------
@@ -233,7 +232,7 @@ def test_next_batch_fits():
     (vm(0, code='None'), 'not_confirmed', 'None', 'lastOperationResultCode None'),
 ])
 def test_completion(entry, outcome, code, words):
-    got = windows.completion(entry)
+    got = window_outcomes.completion(entry)
     assert got[0] == outcome and got[2] == code and words in got[1]
 
 
@@ -241,17 +240,17 @@ def test_instance_outcomes_and_failures():
     batch = [vm(1, code='MaintenanceCompleted', allowed=False),
              vm(2, code='MaintenanceAborted', message='aborted'),
              vm(3, code='None', health='unhealthy')]
-    outcomes = windows.instance_outcomes(batch, planning.unhealthy_ids(batch))
+    outcomes = window_outcomes.maintenance_outcomes(batch, planning.unhealthy_ids(batch))
     assert [(o['instance_id'], o['outcome'], o['healthy']) for o in outcomes] == [
         ('1', 'maintained', True), ('2', 'failed', True), ('3', 'not_confirmed', False)]
     assert outcomes[1]['reason'] == 'Azure reports MaintenanceAborted: aborted'
-    assert windows.proof_failures(outcomes) == ['2']
+    assert window_outcomes.proof_failures(outcomes) == ['2']
 
 
 def test_pause_seconds():
-    assert windows.pause_seconds(0, 0) == 0
-    assert windows.pause_seconds(60, None) == 60
-    assert windows.pause_seconds(60, 1800) == 1800
+    assert scheduling.pause_seconds(0, 0) == 0
+    assert scheduling.pause_seconds(60, None) == 60
+    assert scheduling.pause_seconds(60, 1800) == 1800
 
 
 # -- budgets, what success means, the run window's stop, the per-instance report -------------------------------
@@ -264,54 +263,54 @@ def outcome(instance_id, state='maintained', healthy=True, reason='Azure reports
 def test_upgraded_unhealthy_counts_failures_and_unhealthy():
     outcomes = [outcome('10'), outcome('2', healthy=False), outcome('9', 'failed', reason='Azure reports RetryLater'),
                 outcome('3', 'not_confirmed')]
-    assert windows.upgraded_unhealthy_ids(outcomes) == ['2', '9']
+    assert window_outcomes.upgraded_unhealthy_ids(outcomes) == ['2', '9']
 
 
 def test_verdict_success_only_when_all_proven_and_healthy():
-    assert windows.verdict([outcome('1'), outcome('2')]) == dict(ok=True, failed=False, message='', instance_ids=[])
-    assert windows.verdict([])['ok']
+    assert window_outcomes.verdict([outcome('1'), outcome('2')]) == dict(ok=True, failed=False, message='', instance_ids=[])
+    assert window_outcomes.verdict([])['ok']
     bad = [outcome('1'), outcome('12', healthy=False),
            outcome('3', 'not_confirmed', reason='Azure does not report the maintenance completed '
                                                 '(lastOperationResultCode None)')]
-    got = windows.verdict(bad)
+    got = window_outcomes.verdict(bad)
     assert got['failed'] and not got['ok'] and got['instance_ids'] == ['3', '12']
     assert got['message'] == ('2 of 3 maintained instance(s) are not proven maintained and healthy: 3 (Azure does not '
                               'report the maintenance completed (lastOperationResultCode None)), 12 (unhealthy; Azure '
                               'reports MaintenanceCompleted).')
-    warned = windows.verdict(bad, fail_on_unhealthy_after=False)
+    warned = window_outcomes.verdict(bad, fail_on_unhealthy_after=False)
     assert not warned['failed'] and not warned['ok'] and 'a warning, not a failure' in warned['message']
 
 
 def test_window_stop():
-    got = windows.window_stop('2026-12-01T21:00:00+01:00', ['11', '3'])
+    got = scheduling.window_stop('2026-12-01T21:00:00+01:00', ['11', '3'])
     assert not got['failed']
     assert got['message'] == ('The run window ends at 2026-12-01T20:00:00Z (safe_maintenance_not_after) and the next '
                               'batch is estimated to end later: left for the next window: 3, 11. Run the role again '
                               'in the next window to continue.')
-    assert windows.window_stop(START, [], fail_at_window_end=True)['failed']
+    assert scheduling.window_stop(START, [], fail_at_window_end=True)['failed']
 
 
 def test_next_batch_keeps_to_the_planned_start():
     fleet = scenario_fleet()
-    end = windows.not_after('PT45M', START)
-    timed = windows.schedule(planning.plan_batches(fleet), fleet, START, 30, window_end=end)
+    end = role_variables.not_after('PT45M', START)
+    timed = scheduling.schedule(planning.plan_batches(fleet), fleet, START, 30, window_end=end)
     first, second = timed['batches'][0], timed['batches'][1]
     # batch 1 fits at once; batch 2, though batch 1 was done in a minute, is planned to start at 20:30
-    assert windows.next_batch_fits(START + datetime.timedelta(minutes=1), end, 30, first)
-    assert not windows.next_batch_fits(START + datetime.timedelta(minutes=1), end, 30, second)
+    assert scheduling.next_batch_fits(START + datetime.timedelta(minutes=1), end, 30, first)
+    assert not scheduling.next_batch_fits(START + datetime.timedelta(minutes=1), end, 30, second)
     # the pause counts too
-    assert not windows.next_batch_fits(START, end, 30, first, pause=16 * 60)
-    assert windows.next_batch_fits(START, end, 30, first, pause=15 * 60)
+    assert not scheduling.next_batch_fits(START, end, 30, first, pause=16 * 60)
+    assert scheduling.next_batch_fits(START, end, 30, first, pause=15 * 60)
 
 
 def test_window_variable_problems():
-    assert windows.variable_problems({'safe_maintenance_expected_batch_minutes': 30,
+    assert role_variables.window_variable_problems({'safe_maintenance_expected_batch_minutes': 30,
                                       'safe_maintenance_not_after': 'PT4H',
                                       'safe_maintenance_update_domain_pause': 'PT30M',
                                       'safe_maintenance_scale_set': 'x'}, START) == []
-    assert windows.variable_problems({'safe_maintenance_not_after': '', 'safe_maintenance_update_domain_pause': ''},
+    assert role_variables.window_variable_problems({'safe_maintenance_not_after': '', 'safe_maintenance_update_domain_pause': ''},
                                      START) == []
-    problems = windows.variable_problems({'safe_maintenance_expected_batch_minutes': 0,
+    problems = role_variables.window_variable_problems({'safe_maintenance_expected_batch_minutes': 0,
                                           'safe_maintenance_not_after': 'soon',
                                           'safe_maintenance_update_domain_pause': '30m'}, START)
     assert len(problems) == 3
@@ -325,14 +324,14 @@ def test_window_variable_problems():
 def windowed_plan(not_after_value='PT45M', ud_pause=None):
     fleet = scenario_fleet()
     plan = planning.plan_batches(fleet, one_update_domain_per_batch=bool(ud_pause))
-    return fleet, windows.scheduled_plan(plan, fleet, START, 30, 'PT1M', ud_pause, not_after_value, START)
+    return fleet, scheduling.scheduled_plan(plan, fleet, START, 30, 'PT1M', ud_pause, not_after_value, START)
 
 
 def record(number, ids, outcomes=None, outcome='healthy'):
     """A batch record as decisions.batch_record writes it, with proof() added."""
     entry = dict(number=number, instance_ids=list(ids), maintained_instance_ids=list(ids), outcome=outcome,
                  unhealthy_after=[])
-    entry.update(windows.proof(outcomes if outcomes is not None else
+    entry.update(window_outcomes.proof(outcomes if outcomes is not None else
                                [vm(i, code='MaintenanceCompleted', allowed=False) for i in ids], []))
     return entry
 
@@ -347,19 +346,19 @@ def test_scheduled_plan():
     _fleet, spaced = windowed_plan(None, 'PT30M')
     assert spaced['pause_seconds'] == 1800 and spaced['run_window_end'] is None
     assert all(len(b['update_domains']) == 1 for b in spaced['batches'])
-    with pytest.raises(planning.PlanningError, match='safe_maintenance_update_domain_pause'):
+    with pytest.raises(role_variables.PlanningError, match='safe_maintenance_update_domain_pause'):
         windowed_plan(None, '30m')
 
 
 def test_window_stop_message():
     _fleet, plan = windowed_plan()
     first, second = plan['batches'][0], plan['batches'][1]
-    assert windows.window_stop_message(first, START, plan) == ''
+    assert scheduling.window_stop_message(first, START, plan) == ''
     done = [record(1, first['instance_ids'])]
-    message = windows.window_stop_message(second, START + datetime.timedelta(minutes=2), plan, done)
+    message = scheduling.window_stop_message(second, START + datetime.timedelta(minutes=2), plan, done)
     assert 'left for the next window: 0, 2, 3, 4, 5, 6, 9, 11.' in message
     _fleet, open_ended = windowed_plan(None)
-    assert windows.window_stop_message(second, START + datetime.timedelta(days=30), open_ended, done) == ''
+    assert scheduling.window_stop_message(second, START + datetime.timedelta(days=30), open_ended, done) == ''
 
 
 def test_proof_in_a_batch_record():
@@ -367,28 +366,28 @@ def test_proof_in_a_batch_record():
                                     vm(1, code='MaintenanceCompleted', allowed=False)])
     assert entry['failed_maintenance'] == ['10']
     assert [o['outcome'] for o in entry['instance_outcomes']] == ['failed', 'maintained']
-    assert windows.upgraded_unhealthy_ids(windows.record_outcomes([entry, record(2, ['5'])])) == ['10']
+    assert window_outcomes.upgraded_unhealthy_ids(window_outcomes.record_outcomes([entry, record(2, ['5'])])) == ['10']
 
 
 def test_window_report_success_warning_and_failure():
     _fleet, plan = windowed_plan()
     records = [record(1, ['10', '1'])]
-    stop = windows.window_stop_message(plan['batches'][1], START, plan, records)
-    got = windows.window_report(plan, records, stop)
+    stop = scheduling.window_stop_message(plan['batches'][1], START, plan, records)
+    got = window_outcomes.window_report(plan, records, stop)
     assert got['failed'] is False and got['run_window']['stopped'] and got['run_window']['message'] == stop
     assert got['left_for_next_window'] == ['0', '2', '3', '4', '5', '6', '9', '11']
     assert got['verdict']['ok'] and got['warnings'][-1] == stop
     assert got['deadline_warnings'] == plan['deadline_warnings'] and got['warnings'][0].startswith('The plan cannot')
-    assert windows.window_report(plan, records, stop, fail_at_window_end=True)['failed']
+    assert window_outcomes.window_report(plan, records, stop, fail_at_window_end=True)['failed']
     # within the budget, but Azure did not confirm 1: the run fails after its batches, or warns
     unconfirmed = [record(1, ['10', '1'], [vm(10, code='MaintenanceCompleted', allowed=False), vm(1)])]
-    failed = windows.window_report(plan, unconfirmed)
+    failed = window_outcomes.window_report(plan, unconfirmed)
     assert failed['failed'] and failed['verdict']['instance_ids'] == ['1'] and not failed['run_window']['stopped']
-    warned = windows.window_report(plan, unconfirmed, fail_on_unhealthy_after=False)
+    warned = window_outcomes.window_report(plan, unconfirmed, fail_on_unhealthy_after=False)
     assert not warned['failed'] and warned['warnings'][-1] == warned['verdict']['message']
     # a run that stopped on a budget has no verdict of its own: the stop is its failure
-    assert windows.window_report(plan, unconfirmed, aborted=True)['verdict'] is None
-    assert windows.window_report({}, [])['run_window']['not_after'] is None
+    assert window_outcomes.window_report(plan, unconfirmed, aborted=True)['verdict'] is None
+    assert window_outcomes.window_report({}, [])['run_window']['not_after'] is None
 
 
 def test_annotate_instances():
@@ -398,7 +397,7 @@ def test_annotate_instances():
                for i in fleet]
     records = [record(1, ['10', '1'], [vm(10, code='RetryLater', message='later'),
                                        vm(1, code='MaintenanceCompleted', allowed=False)])]
-    got = dict((e['instance_id'], e) for e in windows.annotate_instances(entries, fleet, records, ['5']))
+    got = dict((e['instance_id'], e) for e in window_outcomes.annotate_instances(entries, fleet, records, ['5']))
     assert got['10']['outcome'] == 'failed' and got['10']['reason'] == 'Azure reports RetryLater: later'
     assert got['10']['last_operation_result_code'] == 'RetryLater' and got['10']['deadline'] == '2026-12-01T20:40:00Z'
     assert got['1']['outcome'] == 'maintained' and got['1']['last_operation_result_code'] == 'MaintenanceCompleted'

@@ -7,10 +7,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import plan as planning
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import report
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as windows
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
+    batches as batch_records, gates, plan as planning, report, run_log, schedule as scheduling, timeline as timelines)
 
 START = '2026-12-01T20:00:00Z'
 POLICY = dict(max_batch_instance_percent=20, max_unhealthy_instance_percent=20,
@@ -44,12 +42,12 @@ FLEET = [vm(i) for i in range(6)]
 
 def plan(not_after=None, minutes=30):
     base = planning.plan_batches(FLEET, max_batch_instance_percent=34)
-    return windows.scheduled_plan(base, FLEET, START, minutes, 'PT0S', None, not_after, START)
+    return scheduling.scheduled_plan(base, FLEET, START, minutes, 'PT0S', None, not_after, START)
 
 
 def record(batch, health_read, fleet=None):
     ids = batch['instance_ids']
-    return decisions.batch_record(batch, batch['estimated_start'], batch['estimated_start'],
+    return batch_records.batch_record(batch, batch['estimated_start'], batch['estimated_start'],
                                   dict(instance_ids=ids, elapsed_seconds=30.0), dict(instances=health_read), fleet)
 
 
@@ -74,17 +72,17 @@ def test_batch_record_carries_estimates_and_proof():
 def test_azure_failures_count_against_the_upgraded_budget():
     batches = plan()['batches']
     first = record(batches[0], [done(4), vm(1, code='MaintenanceAborted', message='aborted by the platform')])
-    message = decisions.after_batch_refusal([first], 20, 60)
+    message = gates.after_batch_refusal([first], 20, 60)
     assert message == ("after batch 1, 1 of 2 maintained instances are still unhealthy after 60 s or failed by Azure's "
                        "report (1), more than max_unhealthy_upgraded_instance_percent 20%: 1: Azure reports "
                        "MaintenanceAborted: aborted by the platform.")
-    assert decisions.after_batch_refusal([first], 50, 60) == ''
+    assert gates.after_batch_refusal([first], 50, 60) == ''
     # unhealthy and failed at once count once
     both = record(batches[0], [done(4), vm(1, health='unhealthy', code='RetryLater')])
-    assert '1 of 2' in decisions.after_batch_refusal([both], 20, 60)
+    assert '1 of 2' in gates.after_batch_refusal([both], 20, 60)
     # only unhealthy: the message as before
     stuck = record(batches[0], [done(4), done(1, health='unhealthy')])
-    assert decisions.after_batch_refusal([stuck], 20, 60).startswith(
+    assert gates.after_batch_refusal([stuck], 20, 60).startswith(
         'after batch 1, 1 of 2 maintained instances are still unhealthy (1) after 60 s')
 
 
@@ -114,7 +112,7 @@ def test_report_success_only_when_proven_and_healthy():
 def test_report_of_a_run_window_stop():
     timed = plan('PT45M')
     first = record(timed['batches'][0], [done(4), done(1)])
-    stop = windows.window_stop_message(timed['batches'][1], '2026-12-01T20:05:00Z', timed, [first])
+    stop = scheduling.window_stop_message(timed['batches'][1], '2026-12-01T20:05:00Z', timed, [first])
     assert 'left for the next window: 0, 2, 3, 5.' in stop
     result = full_report([first], timed, window_stop=stop)
     assert not result['failed'] and result['run_window']['stopped'] and result['left_for_next_window'] == [
@@ -123,22 +121,22 @@ def test_report_of_a_run_window_stop():
     assert [e['reason'] for e in result['instances'] if e['outcome'] == 'left'] == ['left for the next window'] * 4
     fails = full_report([first], timed, window_stop=stop, fail_at_window_end=True)
     assert fails['failed'] and fails['message'] == 'Maintenance of vmss failed: ' + stop
-    lines = report.report_lines(result)
+    lines = run_log.report_lines(result)
     assert 'Left for the next window - 0, 2, 3, 5' in lines and ('Warning - ' + stop) in lines
-    assert report.report_lines(fails)[0].startswith('Run failed - 2 of 6 eligible maintained')
+    assert run_log.report_lines(fails)[0].startswith('Run failed - 2 of 6 eligible maintained')
 
 
 def test_plan_lines_show_deadlines_estimates_and_the_window():
-    lines = report.plan_lines(plan('PT45M', minutes=44), POLICY, 'rg', 'vmss')
+    lines = run_log.plan_lines(plan('PT45M', minutes=44), POLICY, 'rg', 'vmss')
     assert lines[4].split() == ['batch', 'zone', 'update', 'domains', 'deadline', 'ends', 'instances']
     assert lines[5].split() == ['1', '2', '0,', '1', '12-01', '20:40', '12-01', '20:44', '4,', '1']
     assert lines[6].split()[-3:] == ['*', '3,', '0']
     assert 'Estimate - 44.0 min per batch, pause 0 s, last batch ends 12-01 20:44' in lines
     assert 'Run window - ends 12-01 20:45 UTC, left for the next - batches 2, 3' in lines
     assert 'Deadline missed - 4 (12-01 20:40), batch 1 ends about 12-01 20:44' in lines
-    assert all(len(line) <= report.LINE_WIDTH for line in lines[4:-1])
+    assert all(len(line) <= run_log.LINE_WIDTH for line in lines[4:-1])
     # a plan without times prints as before
-    assert report.plan_lines(planning.plan_batches(FLEET, max_batch_instance_percent=34), POLICY, 'rg', 'vmss')[4] \
+    assert run_log.plan_lines(planning.plan_batches(FLEET, max_batch_instance_percent=34), POLICY, 'rg', 'vmss')[4] \
         .split() == ['batch', 'zone', 'update', 'domains', 'instances']
 
 
@@ -148,13 +146,13 @@ def test_timeline_marks_deadlines():
     records[0]['finished'] = '2026-12-01T20:45:00Z'
     result = full_report(records, timed)
     result['finished'] = '2026-12-01T21:00:00Z'
-    lanes = report.report_timeline(result)['lanes']
+    lanes = timelines.report_timeline(result)['lanes']
     assert lanes[0]['deadline'] == '12-01 20:40' and lanes[0]['deadline_x'] is not None
     assert lanes[0]['deadline_missed'] is True
     result['finished'] = '2026-12-01T20:30:00Z'
-    assert report.report_timeline(result)['lanes'][0]['deadline_x'] is None   # after the run: written at the end
+    assert timelines.report_timeline(result)['lanes'][0]['deadline_x'] is None   # after the run: written at the end
     # written in a margin of its own: no bar reaches into it
-    timeline = report.report_timeline(result)
+    timeline = timelines.report_timeline(result)
     assert timeline['right'] <= timeline['width'] - 160 and timeline['deadline_text_x'] > timeline['right']
     assert all(lane['x'] + lane['width'] <= timeline['right'] for lane in timeline['lanes'])
 
@@ -165,4 +163,4 @@ def test_timeline_without_later_deadlines_keeps_its_width():
     records[0]['finished'] = '2026-12-01T20:45:00Z'
     result = full_report(records, timed)
     result['finished'] = '2026-12-01T21:00:00Z'
-    assert report.report_timeline(result, width=1000, right=20)['right'] == 980
+    assert timelines.report_timeline(result, width=1000, right=20)['right'] == 980

@@ -4,9 +4,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from urllib.parse import parse_qs
-
 import pytest
+from urllib.parse import parse_qs
 
 pytest.importorskip('azure.mgmt.compute')
 

@@ -10,14 +10,13 @@ time with 10 ms Retry-After, as in test_perform_maintenance.py.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import threading
-
 import pytest
+import threading
 
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import perform_maintenance  # noqa: E402
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as decisions
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import batches as batch_records
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import health_wait
 from ..module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 from .test_perform_maintenance import AUTH, VMSS, RESERVED, accept, posts, vm  # noqa: E402
@@ -110,8 +109,8 @@ def test_slow_polls_end_the_wait_at_the_deadline_and_a_late_recovery_is_not_heal
     assert [(i['instance_id'], i['health_state']) for i in health['instances']] == [('1', 'unhealthy')]
     assert health['instances'][0]['maintenance']['last_operation_result_code'] == 'MaintenanceCompleted'
     # the role's record of this batch counts it as unhealthy after health_timeout
-    record = decisions.batch_record(dict(number=1, instance_ids=['1']), 'a', 'b', result, health)
-    assert record['outcome'] == decisions.UNHEALTHY and record['unhealthy_after'] == ['1']
+    record = batch_records.batch_record(dict(number=1, instance_ids=['1']), 'a', 'b', result, health)
+    assert record['outcome'] == batch_records.UNHEALTHY and record['unhealthy_after'] == ['1']
     assert record['maintenance_seconds'] == max(0.0, round(result['elapsed_seconds'] - 45.0, 1))
 
 
@@ -128,8 +127,8 @@ def test_the_wait_ends_at_the_first_poll_that_finds_the_batch_healthy(run, arm, 
     assert health['seconds'] < 600
     assert all(s == 5 for s in clock.sleeps)
     assert [p['body'] for p in posts(arm)] == [{'instanceIds': ['0', '1']}]
-    record = decisions.batch_record(dict(number=1, instance_ids=['0', '1']), 'a', 'b', result, health)
-    assert record['outcome'] == decisions.HEALTHY and record['maintained_instance_ids'] == ['0', '1']
+    record = batch_records.batch_record(dict(number=1, instance_ids=['0', '1']), 'a', 'b', result, health)
+    assert record['outcome'] == batch_records.HEALTHY and record['maintained_instance_ids'] == ['0', '1']
     assert [o['outcome'] for o in record['instance_outcomes']] == ['maintained', 'maintained']
 
 
@@ -154,8 +153,8 @@ def test_a_failed_health_read_ends_the_wait_and_says_why_without_failing_the_tas
     assert result['changed'] is True and not result.get('failed')
     health = result['health']
     assert 'instances' not in health and 'AuthorizationFailed' in health['msg'] and health['polls'] == 1
-    record = decisions.batch_record(dict(number=1, instance_ids=['1']), 'a', 'b', result, health)
-    assert record['outcome'] == decisions.HEALTH_UNKNOWN and 'AuthorizationFailed' in record['error']
+    record = batch_records.batch_record(dict(number=1, instance_ids=['1']), 'a', 'b', result, health)
+    assert record['outcome'] == batch_records.HEALTH_UNKNOWN and 'AuthorizationFailed' in record['error']
 
 
 def test_nothing_to_send_still_waits_for_the_named_instances(run, arm, clock):

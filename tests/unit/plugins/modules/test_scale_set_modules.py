@@ -7,9 +7,8 @@ Real AnsibleModule, our client and azure-mgmt-compute; only the credential and t
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import time
-
 import pytest
+import time
 
 pytest.importorskip('azure.mgmt.compute')
 
