@@ -162,24 +162,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # -- reading Azure ----------------------------------------------------------------------------
     def _clients(self, subscriptions):
         """One ComputeClient per subscription, on one credential (its token serves them all)."""
-        from importlib.util import find_spec
-        for package, module_name in (('azure-mgmt-compute', 'azure.mgmt.compute'), ('azure-identity', 'azure.identity')):
-            if find_spec('azure') is None or find_spec(module_name) is None:
-                raise AzureVmssError('The scale_sets inventory needs the Python package %s on the controller: '
-                                     'pip install -r <collection path>/requirements.txt' % package)
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import clouds
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient
-        from ansible.module_utils.common.process import get_bin_path
-
-        def which(name):
-            try:
-                return get_bin_path(name)
-            except ValueError:
-                return None
-
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import factory
+        package = factory.missing_package()
+        if package:
+            raise AzureVmssError('The scale_sets inventory needs the Python package %s on the controller: '
+                                 'pip install -r <collection path>/requirements.txt' % package)
         params = dict((name, self.get_option(name)) for name in AUTH_OPTIONS)
-        plan = auth.resolve(params, os.environ, which=which)
+        plan = factory.auth_plan(params, os.environ)
         self._secrets = plan.secrets
         if not subscriptions:
             if not plan.subscription_id:
@@ -190,11 +179,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             problem = arguments.subscription_id_error(sub)
             if problem:
                 raise AzureVmssError('subscriptions: %r %s.' % (sub, problem))
-        cloud = clouds.resolve_cloud(plan.cloud_environment)
-        credential = auth.build_credential(plan, cloud)
-        return [(sub, ComputeClient(credential, sub, cloud, auth_description=plan.description, secrets=plan.secrets,
-                                    ansible_version=ANSIBLE_VERSION, **self._client_options()))
-                for sub in subscriptions]
+        clients = factory.compute_clients(plan, subscriptions, ANSIBLE_VERSION, **self._client_options())
+        return list(zip(subscriptions, clients))
 
     def _client_options(self):
         """Extra ComputeClient options; the unit tests give a fake transport here."""
@@ -217,7 +203,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return [hostvars for _client, hostvars in records]
 
     def _read_maintenance(self, records):
-        from concurrent.futures import ThreadPoolExecutor
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.fan_out import fan_out
         from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
 
         def read(record):
@@ -241,9 +227,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         workers = max(1, min(int(self.get_option('maintenance_status_workers') or 1), len(records)))
         if workers > 1:
             records[0][0].set_up_models()  # or two workers' first VM pages can race the SDK's model set-up
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _done in pool.map(read, records):
-                pass
+        fan_out(read, records, workers)
 
     # -- the inventory ----------------------------------------------------------------------------
     def _populate(self, records):

@@ -85,29 +85,15 @@ class AzureVmssModule(AnsibleModule):
         return self._client
 
     def _make_client(self):
-        # Only looked up here; client.py imports them when the client is built, after the arguments are checked.
-        from importlib.util import find_spec
-        for package, module_name in (('azure-mgmt-compute', 'azure.mgmt.compute'), ('azure-identity', 'azure.identity')):
-            try:
-                if find_spec(module_name) is None:
-                    raise ImportError('No module named %r' % module_name)
-            except ImportError:
-                self.fail_json(msg=missing_required_lib(package) + ' ' + REQUIREMENTS_HINT,
-                               exception=traceback.format_exc())
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import clouds
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import lazy_imports
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient, new_transport
-        from ansible.module_utils.common.process import get_bin_path
-
-        def which(name):
-            try:
-                return get_bin_path(name)
-            except ValueError:
-                return None
-
+        # Only looked up here: the azure packages are imported when the client is built, after the arguments
+        # are checked, so a bad argument fails without paying for their import.
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import factory
+        package = factory.missing_package()
+        if package:
+            self.fail_json(msg=missing_required_lib(package) + ' ' + REQUIREMENTS_HINT)
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth, lazy_imports
         try:
-            plan = auth.resolve(self.params, os.environ, which=which)
+            plan = factory.auth_plan(self.params, os.environ)
             # Secrets from the environment or the credential file are not module parameters, so
             # AnsibleModule would not mask them: register them so no output can carry them.
             for secret in plan.secrets:
@@ -127,15 +113,10 @@ class AzureVmssModule(AnsibleModule):
                 raise AzureVmssError('subscription_id %r %s.' % (subscription_id, problem))
             cache = None
             if self.params.get('token_cache_dir'):
-                from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
-                cache = run_cache.RunCache(self.params['token_cache_dir'], self.warn)
-            cloud = clouds.resolve_cloud(plan.cloud_environment, run_cache=cache)
-            token_cache = cache.token_caches() if cache is not None and plan.kind in auth.TOKEN_CACHE_KINDS else None
-            transport = new_transport()
-            credential = auth.build_credential(plan, cloud, token_cache=token_cache, transport=transport)
-            return ComputeClient(credential, subscription_id, cloud, auth_description=plan.description,
-                                 secrets=plan.secrets, ansible_version=ANSIBLE_VERSION, transport=transport,
-                                 run_cache=cache if cache is not None and cache.usable else None)
+                from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.token_cache import RunCache
+                cache = RunCache(self.params['token_cache_dir'], self.warn)
+            return factory.compute_clients(plan, [subscription_id], ANSIBLE_VERSION, run_cache=cache,
+                                           share_transport=True)[0]
         except AzureVmssError as exc:
             self.fail_error(exc)
 

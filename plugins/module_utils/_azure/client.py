@@ -19,6 +19,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.or
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import (
     AzureVmssError, NotAvailableError, redact, translate)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.fan_out import fan_out, NOT_STARTED
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import retry_after_seconds
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.version import COLLECTION_NAME, COLLECTION_VERSION
 
@@ -328,28 +329,21 @@ class ComputeClient(object):
         answer, and the other GETs of the poll would only spend the read budget. The VMs read are returned, and
         ids not read are not checked.
         """
-        from concurrent.futures import ThreadPoolExecutor
         from azure.core.exceptions import ResourceNotFoundError
-        stopped = threading.Event()
 
         def read(instance_id):
-            if stopped.is_set():
-                return instance_id, None, None
             try:
-                vm = self.get_instance(ref, instance_id)
-                if stop_when is not None and stop_when(vm):
-                    stopped.set()
-                return instance_id, vm, None
+                return instance_id, self.get_instance(ref, instance_id), None
             except ResourceNotFoundError as exc:
                 return instance_id, None, exc
             except Exception as exc:
                 return instance_id, None, self._fail(exc, 'read instance %s of {target}' % instance_id, ref)
 
-        workers = max(1, min(INSTANCE_READ_WORKERS, len(instance_ids)))
-        if workers > 1:
+        if len(instance_ids) > 1 and INSTANCE_READ_WORKERS > 1:
             self.one_token_for_all('read instances %s of {target}' % describe_ids(instance_ids), ref)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(read, instance_ids))
+        outcomes = [o for o in fan_out(read, instance_ids, INSTANCE_READ_WORKERS,
+                                       stop_when=lambda o: stop_when is not None and o[1] is not None and stop_when(o[1]))
+                    if o is not NOT_STARTED]
         missing = [iid for iid, _vm, exc in outcomes if exc is not None and not isinstance(exc, AzureVmssError)]
         failures = [exc for _iid, _vm, exc in outcomes if isinstance(exc, AzureVmssError)]
         if failures:
@@ -500,7 +494,6 @@ class ComputeClient(object):
     def get_instance_views(self, ref, instance_ids):
         """``{instance id: instance view}`` from ``.../virtualMachines/{id}/instanceView``, INSTANCE_READ_WORKERS at
         once (the route Azure documents ``vmHealth`` on); used when the VM list carries no health."""
-        from concurrent.futures import ThreadPoolExecutor
 
         def read(instance_id):
             try:
@@ -517,8 +510,7 @@ class ComputeClient(object):
             self._credential.get_token(self._scope)  # one token for all workers, as in get_instances
         except Exception as exc:
             raise self._fail(exc, 'read instance views of {target}', ref)
-        with ThreadPoolExecutor(max_workers=max(1, min(INSTANCE_READ_WORKERS, len(instance_ids)))) as pool:
-            outcomes = list(pool.map(read, instance_ids))
+        outcomes = fan_out(read, instance_ids, INSTANCE_READ_WORKERS)
         for _iid, _view, exc in outcomes:
             if exc is not None:
                 raise exc

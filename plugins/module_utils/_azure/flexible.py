@@ -16,6 +16,7 @@ import time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import (
     belongs_to, describe_names, missing_on_flexible_error, vm_list_filter)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError, redact
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.fan_out import fan_out, NOT_STARTED
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pacing import (
     retry_after_seconds, TokenBucket)
 
@@ -65,16 +66,10 @@ def get_vms(client, ref, names, stop_when=None):
     name is named in one error, together with the scale set's VM names. ``stop_when`` ends the reads early
     as in client.get_instances: the VMs read are returned, and names not read are not checked.
     """
-    from concurrent.futures import ThreadPoolExecutor
-    import threading
     from azure.core.exceptions import ResourceNotFoundError
     target = scale_set_id(client, ref)
-    stopped = threading.Event()
-    not_read = object()
 
     def read(name):
-        if stopped.is_set():
-            return name, not_read, None
         try:
             vm = client.read_json(client.compute.virtual_machines.get, ref.resource_group, name, expand='instanceView')
         except ResourceNotFoundError:
@@ -83,21 +78,20 @@ def get_vms(client, ref, names, stop_when=None):
             return name, None, client.fail(exc, "read VM '%s' of {target}" % name, ref)
         if not belongs_to(vm, target):
             return name, None, None
-        if stop_when is not None and stop_when(vm):
-            stopped.set()
         return name, vm, None
 
     if len(names) > 1:
         client.one_token_for_all('read VMs %s of {target}' % describe_names(names), ref)
-    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(names)))) as pool:
-        outcomes = list(pool.map(read, names))
+    outcomes = [(o if o is not NOT_STARTED else (name, NOT_STARTED, None))
+                for name, o in zip(names, fan_out(read, names, WORKERS, stop_when=lambda o: (
+                    stop_when is not None and o[1] is not None and stop_when(o[1]))))]
     failures = [exc for _name, _vm, exc in outcomes if exc is not None]
     if failures:
         raise failures[0]
     missing = [name for name, vm, _exc in outcomes if vm is None]
     if missing:
         raise unknown_names_error(ref, missing, [vm.get('name') for vm in list_vms(client, ref)])
-    return [vm for _name, vm, _exc in outcomes if vm is not not_read]
+    return [vm for _name, vm, _exc in outcomes if vm is not NOT_STARTED]
 
 
 def unknown_names_error(ref, missing, vm_names):
@@ -150,7 +144,6 @@ def begin_maintenance(client, ref, names, default_poll=15.0):
     """
     if not names:
         raise AzureVmssError('Refusing to start maintenance without instance ids on %s' % ref)
-    from concurrent.futures import ThreadPoolExecutor
     import threading
     pacer = TokenBucket(VM_WRITE_BURST, VM_WRITE_RATE, blocked_until=client.throttled_until)
     stop = threading.Event()
@@ -181,8 +174,7 @@ def begin_maintenance(client, ref, names, default_poll=15.0):
         operation.status = 'Succeeded' if done else 'InProgress'
         operation.next_poll = time.time() + retry_after_seconds(headers, default_poll)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(names)))) as pool:
-        list(pool.map(start, operations))
+    fan_out(start, operations, WORKERS)
     accepted = [op for op in operations if op.status in ('InProgress', 'Succeeded')]
     if not accepted:
         raise next(op.exception for op in operations if op.status == 'Failed')
@@ -272,20 +264,18 @@ class FlexibleMaintenance(object):
         The deadline counts from the first POST. The error's ``status``: Failed when any operation failed,
         was canceled or did not start, Unknown when following one failed, InProgress when time ran out.
         """
-        from concurrent.futures import ThreadPoolExecutor
         deadline = self.started + timeout
         pacer = TokenBucket(POLL_BURST, POLL_RATE, blocked_until=self._client.throttled_until)
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            while True:
-                pending = [op for op in self._operations if op.status == 'InProgress']
-                now = time.time()
-                if not pending or now >= deadline:
-                    break
-                due = [op for op in pending if op.next_poll <= now]
-                if not due:
-                    time.sleep(max(0.01, min(min(op.next_poll for op in pending), deadline) - now))
-                    continue
-                list(pool.map(lambda op: self._poll(op, pacer, deadline), due))
+        while True:
+            pending = [op for op in self._operations if op.status == 'InProgress']
+            now = time.time()
+            if not pending or now >= deadline:
+                break
+            due = [op for op in pending if op.next_poll <= now]
+            if not due:
+                time.sleep(max(0.01, min(min(op.next_poll for op in pending), deadline) - now))
+                continue
+            fan_out(lambda op: self._poll(op, pacer, deadline), due, WORKERS)
         return self._outcome(timeout)
 
     def _outcome(self, timeout):
