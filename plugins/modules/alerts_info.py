@@ -161,12 +161,14 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module impo
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.shaping import query_result
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import alerts as monitor
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import variables
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import alerts
 
 
 def main():
     spec = dict(
-        severities=dict(type='list', elements='str', choices=list(monitor.SEVERITIES), default=list(monitor.SEVERITIES)),
-        alert_states=dict(type='list', elements='str', choices=list(monitor.ALERT_STATES), default=['New']),
+        severities=dict(type='list', elements='str', choices=list(variables.SEVERITIES), default=list(variables.SEVERITIES)),
+        alert_states=dict(type='list', elements='str', choices=list(alerts.ALERT_STATES), default=['New']),
         scope=dict(type='str', choices=['resource_group', 'scale_set'], default='resource_group'),
         time_range=dict(type='str', choices=list(monitor.TIME_RANGES), default=monitor.DEFAULT_TIME_RANGE),
     )
@@ -177,7 +179,7 @@ def main():
     for name in ('severities', 'alert_states'):
         if not params[name]:
             module.fail_json(msg='%s is empty: give at least one of %s.' % (
-                name, ', '.join(monitor.SEVERITIES if name == 'severities' else monitor.ALERT_STATES)))
+                name, ', '.join(variables.SEVERITIES if name == 'severities' else alerts.ALERT_STATES)))
     try:
         fired = monitor.list_fired_alerts(module.client, module.scale_set, severities=sorted(set(params['severities'])),
                                           alert_states=sorted(set(params['alert_states'])), scope=params['scope'],

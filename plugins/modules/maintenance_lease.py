@@ -268,7 +268,7 @@ class Lease(object):
     def run(self):
         module = self.module
         ref = module.scale_set
-        self.tags = ScopeTags(module.client, module.client.scale_set_id(ref), ref)
+        self.tags = ScopeTags(module.client, module.client.resource_id(ref), ref)
         started = time.time()
         current = self.read()
         self.result['previous_lease'] = current

@@ -296,12 +296,12 @@ def main():
         read = _read(module, module.scale_set, params['alerts'])
     except AzureVmssError as exc:
         module.fail_error(exc)
-    subscription_id = module.client._subscription_id if params['include_subscription_id'] else None
+    subscription_id = module.client.subscription_id if params['include_subscription_id'] else None
     scenario, mapping = snapshot.build_scenario(
         read['scale_set'], read['shaped'], read['vms'], read['now'], rolling=read['rolling'], history=read['history'],
         alerts=read['alerts'], repairs_state=read['repairs_state'], subscription_id=subscription_id,
         neutral_names=params['neutral_names'], resource_group=module.scale_set.resource_group,
-        source_subscription_id=module.client._subscription_id,
+        source_subscription_id=module.client.subscription_id,
         maintenance=params['maintenance'], vm_page_size=snapshot.page_size(pages))
     changed = _write(module, params['path'], _dump(scenario))
     result = dict(scenario_path=params['path'], taken_at=read['now'].strftime('%Y-%m-%dT%H:%M:%SZ'),

@@ -66,6 +66,10 @@ class ScaleSetRef(object):
         self.resource_group = resource_group
         self.name = name
 
+    def resource_id(self, subscription_id):
+        return '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets/%s' % (
+            subscription_id, self.resource_group, self.name)
+
     def __str__(self):
         return "scale set '%s' in resource group '%s'" % (self.name, self.resource_group)
 
@@ -155,9 +159,13 @@ class ComputeClient(object):
         """The time.monotonic() before which ARM asked (429 Retry-After) not to send."""
         return self._throttled_until
 
+    @property
+    def subscription_id(self):
+        return self._subscription_id
+
     def resource_id(self, ref):
-        return '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets/%s' % (
-            self._subscription_id, ref.resource_group, ref.name)
+        """The scale set's resource id, built from the subscription and ``ref`` (no request)."""
+        return ref.resource_id(self._subscription_id)
 
     def one_token_for_all(self, operation, ref):
         """Get a token before requests go out in parallel: each worker's first request would otherwise ask
@@ -429,10 +437,6 @@ class ComputeClient(object):
                                     initial_status=initial_status)
 
     # -- the scale set's instance view, orchestration services, ARM calls outside the Compute SDK -------
-    def scale_set_id(self, ref):
-        return ('/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets/%s'
-                % (self._subscription_id, ref.resource_group, ref.name))
-
     def get_scale_set_instance_view(self, ref):
         """The scale set's own instance view (statuses summary, extensions, ``orchestrationServices``)."""
         try:
@@ -457,12 +461,15 @@ class ComputeClient(object):
                                  % (_phrase(what, ref), timeout), status='InProgress')
         return 'Succeeded'
 
-    def send_request(self, method, path, api_version, body=None, operation='call {target}', target='', timeout=120):
+    def send_request(self, method, path, api_version, body=None, operation='call {target}', target='', timeout=120,
+                     params=None, expect=None):
         """One ARM request that azure-mgmt-compute has no method for, through the Compute client's own pipeline
         (credential, retries, user agent, request accounting); errors come out translated like the SDK's.
 
         Returns ``(status_code, headers, body dict or None)``. A 202 with a ``Location`` is followed until
         ARM answers otherwise (ARM's long-running pattern for the Tags API), at the pace of ``Retry-After``.
+        ``path`` is relative to Resource Manager's URL, or a whole ``nextLink`` (which carries its own query);
+        ``params`` adds to the query; ``expect``, a status code, makes any other answer an error.
         """
         from azure.core.rest import HttpRequest
         from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
@@ -470,15 +477,18 @@ class ComputeClient(object):
         error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
         deadline = time.time() + timeout
         try:
-            request = HttpRequest(method, self._base_url + path, params={'api-version': api_version}, json=body)
-            response = self._compute.send_request(request)
+            query = dict(params or {})
+            if api_version:
+                query['api-version'] = api_version
+            url = path if path.startswith('https://') or path.startswith('http://') else self._base_url + path
+            response = self._compute.send_request(HttpRequest(method, url, params=query, json=body))
             while response.status_code == 202 and response.headers.get('Location'):
                 if time.time() > deadline:
                     raise AzureVmssError('Failed to %s: ARM still answered 202 Accepted after %s s.'
                                          % (_phrase(operation, target), timeout))
                 time.sleep(retry_after_seconds(response.headers, default=2))
                 response = self._compute.send_request(HttpRequest('GET', response.headers['Location']))
-            if response.status_code >= 400:
+            if response.status_code >= 400 or (expect is not None and response.status_code != expect):
                 map_error(status_code=response.status_code, response=response, error_map=error_map)
                 raise HttpResponseError(response=response)
         except Exception as exc:

@@ -35,7 +35,7 @@ POLL_RATE = 10.0
 WORKERS = 10
 
 
-def scale_set_id(client, ref):
+def spelled_scale_set_id(client, ref):
     """The scale set's resource id as Azure spells it (from the run's one scale-set GET)."""
     return client.get_scale_set(ref).get('id') or client.resource_id(ref)
 
@@ -50,7 +50,7 @@ def list_vms(client, ref, expand='instanceView'):
     ``$expand=instanceView`` is accepted only with this ``$filter``. Each VM is checked against the scale set
     again, so nothing outside it can ever be maintained.
     """
-    target = scale_set_id(client, ref)
+    target = spelled_scale_set_id(client, ref)
     try:
         pager = client.compute.virtual_machines.list(ref.resource_group, filter=vm_list_filter(target), expand=expand)
         vms = list(client.json_items(pager))
@@ -67,7 +67,7 @@ def get_vms(client, ref, names, stop_when=None):
     as in client.get_instances: the VMs read are returned, and names not read are not checked.
     """
     from azure.core.exceptions import ResourceNotFoundError
-    target = scale_set_id(client, ref)
+    target = spelled_scale_set_id(client, ref)
 
     def read(name):
         try:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import alerts
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import alerts as alerts_
 
 REF = ScaleSetRef('rg', 'web')
 ALERTS = alerts.alerts_path(SUB)
@@ -34,14 +35,14 @@ def test_query_params_send_single_values_to_the_server():
 
 
 def test_on_scale_set_is_the_scale_set_or_its_instances_case_insensitively():
-    assert alerts.on_scale_set(VMSS_PATH.lower(), VMSS_PATH)
-    assert alerts.on_scale_set(VMSS_PATH + '/virtualMachines/3', VMSS_PATH)
-    assert not alerts.on_scale_set(VMSS_PATH + '-2', VMSS_PATH)
-    assert not alerts.on_scale_set(None, VMSS_PATH)
+    assert alerts_.on_scale_set(VMSS_PATH.lower(), VMSS_PATH)
+    assert alerts_.on_scale_set(VMSS_PATH + '/virtualMachines/3', VMSS_PATH)
+    assert not alerts_.on_scale_set(VMSS_PATH + '-2', VMSS_PATH)
+    assert not alerts_.on_scale_set(None, VMSS_PATH)
 
 
 def test_shape_alert_lifts_the_essentials_and_snake_cases_them():
-    shaped = alerts.shape_alert(wire('cpu high'), VMSS_PATH)
+    shaped = alerts_.shape_alert(wire('cpu high'), VMSS_PATH)
     assert shaped['name'] == 'cpu high' and shaped['severity'] == 'Sev1'
     assert shaped['monitor_condition'] == 'Fired' and shaped['target_resource'] == VMSS_PATH
     assert shaped['action_status'] == {'is_suppressed': False} and shaped['on_scale_set'] is True
@@ -49,13 +50,13 @@ def test_shape_alert_lifts_the_essentials_and_snake_cases_them():
 
 
 def test_select_alerts_filters_and_orders_most_severe_then_oldest():
-    shaped = [alerts.shape_alert(w, VMSS_PATH) for w in (
+    shaped = [alerts_.shape_alert(w, VMSS_PATH) for w in (
         wire('late sev1', start='2026-12-01T21:00:00Z'), wire('early sev1', start='2026-12-01T20:00:00Z'),
         wire('sev0 elsewhere', severity='Sev0', target='/subscriptions/%s/resourceGroups/rg/providers/x/y/lb' % SUB),
         wire('sev3', severity='Sev3'), wire('resolved', condition='Resolved'), wire('acked', state='Acknowledged'))]
-    picked = alerts.select_alerts(shaped, ['Sev0', 'Sev1', 'Sev2'], ['New'])
+    picked = alerts_.select_alerts(shaped, ['Sev0', 'Sev1', 'Sev2'], ['New'])
     assert [a['name'] for a in picked] == ['sev0 elsewhere', 'early sev1', 'late sev1']
-    on_set = alerts.select_alerts(shaped, ['Sev0', 'Sev1', 'Sev2'], ['New', 'Acknowledged'], scope='scale_set')
+    on_set = alerts_.select_alerts(shaped, ['Sev0', 'Sev1', 'Sev2'], ['New', 'Acknowledged'], scope='scale_set')
     assert [a['name'] for a in on_set] == ['acked', 'early sev1', 'late sev1']
 
 
