@@ -378,7 +378,8 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module impo
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     classify_for_maintenance, summarize)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import describe_ids
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import describe_ids
+
 
 # Seconds a scale set GET kept in token_cache_dir by another call of the run may serve this one.
 SCALE_SET_MAX_AGE = 120

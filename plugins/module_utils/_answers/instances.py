@@ -130,3 +130,7 @@ def instance_sort_key(instance_id):
 def join_ids(ids):
     """Ids joined by ``, ``, or ``none`` (the form a refusal names them in)."""
     return ', '.join(ids) or 'none'
+
+
+def describe_ids(instance_ids):
+    return ', '.join(str(i) for i in instance_ids)

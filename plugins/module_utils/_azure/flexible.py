@@ -31,7 +31,7 @@ VM_WRITE_RATE = 4.0
 # also with a role polling the batch's health meanwhile.
 POLL_BURST = 20
 POLL_RATE = 10.0
-# Requests in flight at once: the size of the transport's connection pool (client.INSTANCE_READ_WORKERS).
+# Requests in flight at once: the size of the transport's connection pool (instance_reads.INSTANCE_READ_WORKERS).
 WORKERS = 10
 
 

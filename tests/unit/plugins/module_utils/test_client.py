@@ -9,10 +9,11 @@ import pytest
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import (  # noqa: E402
-    ComputeClient, ScaleSetRef, parse_remaining_resource)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
+    ComputeClient, ScaleSetRef)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
 from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pipeline import parse_remaining_resource
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import instance_reads
 
 REF = ScaleSetRef('rg', 'web')
 NOT_FOUND = {'error': {'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.Compute/virtualMachineScaleSets/web' "
@@ -298,7 +299,7 @@ def _not_running(vm):
 def test_a_poll_stops_sending_once_an_instance_is_down(monkeypatch):
     # One worker, so the order of reads is the order asked and the count is exact under any schedule:
     # instances 0-2, then 3 (still stopped), and none of the 196 after it.
-    monkeypatch.setattr(client_module, 'INSTANCE_READ_WORKERS', 1)
+    monkeypatch.setattr(instance_reads, 'INSTANCE_READ_WORKERS', 1)
     arm = FakeArm().scale_set(capacity=1000)
     for i in range(200):
         arm.on('GET', VMSS_PATH + '/virtualMachines/%d' % i, body=_vm(i, power='stopped' if i == 3 else 'running'))

@@ -44,10 +44,11 @@ def test_poll_interval_stays_inside_compute_refill_rates():
 def test_the_shared_client_does_not_import_the_role_planner():
     import ast
     import os
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client
-    tree = ast.parse(open(os.path.splitext(client.__file__)[0] + '.py').read())
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client, instance_reads
+    # the client and the mixin its instance reads live in
+    trees = [ast.parse(open(os.path.splitext(m.__file__)[0] + '.py').read()) for m in (client, instance_reads)]
     imported = set()
-    for node in ast.walk(tree):
+    for node in (n for tree in trees for n in ast.walk(tree)):
         if isinstance(node, ast.ImportFrom):
             imported.add(node.module or '')
             imported.update('%s.%s' % (node.module, alias.name) for alias in node.names)
