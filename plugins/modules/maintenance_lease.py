@@ -180,6 +180,7 @@ import time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import lease_record as leases
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.lease import LeaseProtocol
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.tags import ScopeTags, TAG_PERMISSION_HINT
 
 ARGUMENT_SPEC = dict(
@@ -235,22 +236,8 @@ class Lease(object):
             self.module.fail_json(msg='duration (%s s) must be greater than confirm_delay (%s s).'
                                   % (params['duration'], params['confirm_delay']))
 
-    # -- ARM ------------------------------------------------------------------------------------------
-    def read(self):
-        return leases.parse_lease(leases.find_value(self.tags.get()))
-
-    def now(self):
-        return self.tags.last_time or time.time()
-
-    def write(self, now):
-        value = leases.format_lease(self.run_id, self.owner, now + self.module.params['duration'],
-                                    self.module.params['repairs_suspended'])
-        self.tags.merge({leases.LEASE_TAG: value})
-        return value
-
     # -- outcomes -------------------------------------------------------------------------------------
-    def exit(self, outcome, current, changed=False):
-        now = self.now()
+    def exit(self, outcome, current, now, changed=False):
         self.result.update(outcome=outcome, lease=current, changed=changed, lease_state=leases.lease_state(current, now),
                            held=bool(current and current.get('run_id') == self.run_id
                                      and leases.lease_state(current, now) == leases.LIVE))
@@ -261,66 +248,27 @@ class Lease(object):
                            held=bool(current and current.get('run_id') == self.run_id))
         self.module.fail_json(msg=msg, **self.result)
 
-    def warn(self, decision):
-        if decision.get('warning'):
-            self.module.warn(decision['warning'])
-
     def run(self):
-        module = self.module
+        module, params = self.module, self.module.params
         ref = module.scale_set
-        self.tags = ScopeTags(module.client, module.client.resource_id(ref), ref)
+        protocol = LeaseProtocol(ScopeTags(module.client, module.client.resource_id(ref), ref), self.run_id, self.owner,
+                                 params['duration'], params['confirm_delay'], params['repairs_suspended'])
         started = time.time()
-        current = self.read()
+        current = protocol.read()
         self.result['previous_lease'] = current
         if self.action == 'read':
-            self.exit('read', current)
+            self.exit('read', current, protocol.now())
         if self.action == 'release':
-            return self.release(current)
-        now = self.now()
-        if self.action == 'acquire':
-            decision = leases.decide_acquire(current, self.run_id, now, module.params['break_lease'])
+            outcome = protocol.release(current, check_mode=module.check_mode)
+        elif self.action == 'acquire':
+            outcome = protocol.acquire(current, started, params['break_lease'], check_mode=module.check_mode)
         else:
-            decision = leases.decide_renew(current, self.run_id, now)
-        if decision['action'] == leases.REFUSE:
-            self.fail(decision['outcome'], '%s Nothing was changed.' % decision['reason'], current)
-        self.warn(decision)
-        if module.check_mode:
-            value = leases.format_lease(self.run_id, self.owner, now + module.params['duration'],
-                                        module.params['repairs_suspended'])
-            self.exit(decision['outcome'], leases.parse_lease(value), changed=True)
-        value = self.write(now)
-        if decision['action'] == leases.TAKE:
-            if leases.write_was_slow(module.params['confirm_delay'], time.time() - started):
-                self.back_off(value, time.time() - started)
-            time.sleep(module.params['confirm_delay'])
-        after = self.read()
-        if after is None or after.get('value') != value:
-            self.fail('lost_race', 'Another run wrote the lease at the same moment and holds it: %s. This run wrote '
-                      'nothing else (it never had the lease).' % leases.describe(after), after)
-        self.exit(decision['outcome'], after, changed=True)
-
-    def back_off(self, value, seconds):
-        after = self.read()
-        if after is not None and after.get('value') == value:
-            self.tags.delete({leases.LEASE_TAG: value})
-        self.fail('backed_off', 'Reading and writing the lease took %.1f s, more than confirm_delay (%s s): this run cannot '
-                  'tell whether it overwrote the lease of a run that had just taken it, so it removed its own value '
-                  'and does not hold the lease. Run again, or give a larger confirm_delay on a slow link.'
-                  % (seconds, self.module.params['confirm_delay']), self.read())
-
-    def release(self, current):
-        decision = leases.decide_release(current, self.run_id)
-        self.warn(decision)
-        if decision['action'] == leases.NOTHING:
-            self.exit(decision['outcome'], current)
-        if self.module.check_mode:
-            self.exit(decision['outcome'], None, changed=True)
-        self.tags.delete({leases.LEASE_TAG: current['value']})
-        after = self.read()
-        if after is not None and after.get('value') == current['value']:
-            self.fail('release_failed', 'The lease of this run is still on %s after the delete.' % self.module.scale_set,
-                      after)
-        self.exit(decision['outcome'], after, changed=True)
+            outcome = protocol.renew(current, started, check_mode=module.check_mode)
+        for warning in outcome.warnings:
+            module.warn(warning)
+        if outcome.failure:
+            self.fail(outcome.outcome, outcome.failure, outcome.lease)
+        self.exit(outcome.outcome, outcome.lease, protocol.now(), changed=outcome.changed)
 
 
 def main():
