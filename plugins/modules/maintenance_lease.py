@@ -252,7 +252,8 @@ class Lease(object):
         module, params = self.module, self.module.params
         ref = module.scale_set
         protocol = LeaseProtocol(ScopeTags(module.client, module.client.resource_id(ref), ref), self.run_id, self.owner,
-                                 params['duration'], params['confirm_delay'], params['repairs_suspended'])
+                                 params['duration'], params['confirm_delay'], params['repairs_suspended'],
+                                 sleep=time.sleep, clock=time.time)
         started = time.time()
         current = protocol.read()
         self.result['previous_lease'] = current

@@ -90,3 +90,11 @@ def arm_time(headers):
         return email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def minutes_between(started, finished):
+    """Minutes from one ISO 8601 time to another, to a tenth; None when either is missing."""
+    start, end = parse_time(started), parse_time(finished)
+    if not start or not end:
+        return None
+    return round((end - start).total_seconds() / 60.0, 1)

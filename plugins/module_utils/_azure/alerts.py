@@ -14,9 +14,9 @@ azure-mgmt-compute has no method for. Which alerts count is read in _answers/ale
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.alerts import select_alerts, shape_alert
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.alerts import (
+    select_alerts, SEVERITIES, shape_alert)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import SEVERITIES
 
 # The newest stable api-version of Alerts_GetAll (azure-rest-api-specs: alertsmanagement stable/2019-03-01;
 # every later one is a preview).

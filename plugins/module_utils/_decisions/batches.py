@@ -17,8 +17,6 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import PlanningError
 
 
-
-
 # What a batch record's outcome says, in the words the report has always used.
 HEALTHY = 'healthy'
 UNHEALTHY = 'unhealthy after health_timeout'
@@ -81,11 +79,6 @@ def batch_record(batch, started, finished, operation, health=None, fleet=None, r
         others = set(fleet['unhealthy_ids']) - set(record['instance_ids'])
         record['fleet_unhealthy_after'] = sorted(others | set(stuck), key=instance_sort_key)
     return record
-
-
-def maintained_ids(records):
-    """The ids maintenance was started on, over all batch records, in order."""
-    return [i for record in records for i in record.get('maintained_instance_ids') or []]
 
 
 def unhealthy_after_ids(records):

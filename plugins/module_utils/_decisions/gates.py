@@ -14,8 +14,8 @@ __metaclass__ = type
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     instance_sort_key, join_ids)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import (
-    failed_maintenance, HEALTH_UNKNOWN, maintained_ids, unhealthy_after_ids)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import FAILED
+    FAILED, failed_maintenance, HEALTH_UNKNOWN, unhealthy_after_ids)
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.outcomes import maintained_ids
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import (
     alert_severities, iso8601_seconds, MIN_HEALTHY, min_healthy_count)
 

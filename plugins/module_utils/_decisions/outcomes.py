@@ -9,8 +9,6 @@ __metaclass__ = type
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     deadline, instance_sort_key)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import format_time
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.schedule import (
-    _maintained, describe_deadline_warnings)
 
 
 # What Azure reports in lastOperationResultCode (MaintenanceOperationResultCodeTypes).
@@ -132,7 +130,7 @@ def window_report(plan, records, window_stop_reason='', fail_at_window_end=False
     whether the window or the verdict fails the run (an abort fails it anyway)."""
     plan = plan or {}
     stopped = bool(window_stop_reason)
-    done = set(_maintained(records))
+    done = set(maintained_ids(records))
     left = [i for i in plan.get('eligible') or [] if i not in done] if stopped else []
     judged = None if aborted or not records else verdict(record_outcomes(records), fail_on_unhealthy_after)
     warnings = []
@@ -179,3 +177,18 @@ def annotate_instances(entries, fleet, records, left_for_next_window=()):
             entry['reason'] = 'left for the next window'
         out.append(entry)
     return out
+
+
+def maintained_ids(records):
+    """The ids maintenance was started on, over all batch records, in order."""
+    return [i for record in records for i in record.get('maintained_instance_ids') or []]
+
+
+def describe_deadline_warnings(warnings):
+    """One sentence naming every instance the plan cannot maintain by its deadline, or ''."""
+    if not warnings:
+        return ''
+    return ('The plan cannot maintain %d instance(s) by their self-service deadline; after it Azure maintains '
+            'them in its scheduled window at a time it chooses: %s.' % (len(warnings), '; '.join(
+                '%s (deadline %s, batch %s estimated to end %s)' % (
+                    w['instance_id'], w['deadline'], w['batch'], w['estimated_end']) for w in warnings)))

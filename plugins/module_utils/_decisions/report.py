@@ -14,12 +14,10 @@ __metaclass__ = type
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     instance_sort_key, join_ids)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.batches import (
-    FAILED, HEALTH_UNKNOWN, HEALTHY, maintained_ids, unhealthy_after_ids)
+    FAILED, HEALTH_UNKNOWN, HEALTHY, unhealthy_after_ids)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.outcomes import (
-    annotate_instances, window_report)
-
+    annotate_instances, maintained_ids, window_report)
 
 
 # Per-instance outcomes in the report's ``instances``.
@@ -32,13 +30,6 @@ ALREADY = 'already_maintained'
 LEFT = 'left'
 PLANNED = 'planned'
 NOT_REQUESTED = 'not_requested'
-
-
-def _minutes(started, finished):
-    start, end = parse_time(started), parse_time(finished)
-    if not start or not end:
-        return None
-    return round((end - start).total_seconds() / 60.0, 1)
 
 
 def instance_outcomes(fleet, plan, records, check_mode=False, aborted=False):

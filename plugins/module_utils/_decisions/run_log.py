@@ -6,8 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import clock, day_clock
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.report import _minutes
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import (
+    clock, day_clock, minutes_between)
 
 
 LINE_WIDTH = 70
@@ -103,7 +103,7 @@ def batch_line(record, batches_planned):
 
     The ids come last, so that a long batch is cut to ``+N more`` rather than folded onto a second line.
     """
-    minutes = _minutes(record.get('started'), record.get('finished'))
+    minutes = minutes_between(record.get('started'), record.get('finished'))
     head = 'Batch %s/%s %s, %s min, fleet unhealthy %s - ids ' % (
         record['number'], batches_planned, record['outcome'].replace(' after health_timeout', ''),
         '?' if minutes is None else minutes, _fleet_text(record).replace(' of ', '/'))
@@ -113,7 +113,7 @@ def batch_line(record, batches_planned):
 def report_lines(report, files=None):
     """The closing summary: how the run ended, a table of the batches, the totals, what is left, the files."""
     totals = report['totals']
-    minutes = _minutes(report.get('started'), report.get('finished'))
+    minutes = minutes_between(report.get('started'), report.get('finished'))
     if report['check_mode']:
         lines = ['Check mode - %d batches planned for %d eligible instances, nothing changed' % (
             totals['batches_planned'], totals['eligible'])]
@@ -124,7 +124,7 @@ def report_lines(report, files=None):
     if report['batches']:
         lines += _table(['batch', 'zone', 'started', 'minutes', 'outcome', 'fleet unhealthy', 'instances'], [
             [r['number'], r['zone'] if r.get('zone') is not None else '-', clock(r.get('started')),
-             _minutes(r.get('started'), r.get('finished')), r['outcome'].replace(' after health_timeout', ''),
+             minutes_between(r.get('started'), r.get('finished')), r['outcome'].replace(' after health_timeout', ''),
              _fleet_text(r), list(r['instance_ids'])] for r in report['batches']])
     lines.append('Instances - %s in all, %d unhealthy after, %d skipped, %d already maintained' % (
         totals['instances'] if totals['instances'] is not None else '?', totals['unhealthy_after_maintenance'],

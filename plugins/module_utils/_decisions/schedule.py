@@ -20,10 +20,9 @@ import math
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     deadline, instance_sort_key)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import format_time
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.outcomes import maintained_ids
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import (
     as_time, batch_minutes, DEFAULT_BATCH_MINUTES, iso8601_seconds, not_after)
-
-
 
 
 def pause_seconds(pause_time_between_batches_seconds=0, update_domain_pause_seconds=0):
@@ -67,16 +66,6 @@ def schedule(plan, instances, start, expected_batch_minutes=DEFAULT_BATCH_MINUTE
                                      estimated_end=format_time(end)))
         at = end + gap
     return dict(batches=batches, deadline_warnings=warnings, estimated_end=format_time(last_end))
-
-
-def describe_deadline_warnings(warnings):
-    """One sentence naming every instance the plan cannot maintain by its deadline, or ''."""
-    if not warnings:
-        return ''
-    return ('The plan cannot maintain %d instance(s) by their self-service deadline; after it Azure maintains '
-            'them in its scheduled window at a time it chooses: %s.' % (len(warnings), '; '.join(
-                '%s (deadline %s, batch %s estimated to end %s)' % (
-                    w['instance_id'], w['deadline'], w['batch'], w['estimated_end']) for w in warnings)))
 
 
 def next_batch_fits(now, window_end, expected_batch_minutes=DEFAULT_BATCH_MINUTES, batch=None, pause=0):
@@ -126,10 +115,6 @@ def scheduled_plan(plan, instances, start, expected_batch_minutes=DEFAULT_BATCH_
     return result
 
 
-def _maintained(records):
-    return [i for record in records for i in record.get('maintained_instance_ids') or []]
-
-
 def window_stop_message(batch, now, plan, records=()):
     """Before a batch: ``''`` when it may start, else why not and what is left (the run window is over).
 
@@ -141,7 +126,7 @@ def window_stop_message(batch, now, plan, records=()):
     if next_batch_fits(now, plan['run_window_end'], plan.get('expected_batch_minutes', DEFAULT_BATCH_MINUTES),
                        batch, pause):
         return ''
-    done = set(_maintained(records))
+    done = set(maintained_ids(records))
     left = [i for i in plan.get('eligible') or [] if i not in done]
     return window_stop(plan['run_window_end'], left)['message']
 

@@ -10,6 +10,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers im
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
     batches as batch_records, gates, policy as policies, report)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions.variables import PlanningError
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import outcomes as window_outcomes
 
 
 T0 = '2026-12-01T10:00:00.000000Z'
@@ -191,7 +192,7 @@ def test_after_batch_refusal_failed_and_unknown():
 
 def test_maintained_and_unhealthy_ids_over_records():
     records = [record(1, ['0', '5']), record(2, ['1', '2'], ['1'])]
-    assert batch_records.maintained_ids(records) == ['0', '5', '1', '2']
+    assert window_outcomes.maintained_ids(records) == ['0', '5', '1', '2']
     assert batch_records.unhealthy_after_ids(records) == ['1']
 
 

@@ -156,10 +156,10 @@ def test_schedule_pause_and_default_minutes():
                                                                        '01:00']
     # with half-hour gaps, 6 (deadline 22:00) in batch 3 (ends 22:30) is missed as well
     assert [w['instance_id'] for w in timed['deadline_warnings']] == ['5', '6']
-    text = scheduling.describe_deadline_warnings(timed['deadline_warnings'])
+    text = window_outcomes.describe_deadline_warnings(timed['deadline_warnings'])
     assert text.startswith('The plan cannot maintain 2 instance(s) by their self-service deadline')
     assert '5 (deadline 2026-12-01T20:50:00Z, batch 2 estimated to end 2026-12-01T21:30:00Z)' in text
-    assert scheduling.describe_deadline_warnings([]) == ''
+    assert window_outcomes.describe_deadline_warnings([]) == ''
 
 
 def test_schedule_marks_batches_beyond_the_run_window():
