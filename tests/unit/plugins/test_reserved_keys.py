@@ -90,7 +90,7 @@ def test_the_check_itself_catches_reserved_keys():
 # -- running main() ---------------------------------------------------------------------------------
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import auth, client as client_module  # noqa: E402
-from .module_utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
+from ..utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB

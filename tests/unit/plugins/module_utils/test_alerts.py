@@ -13,7 +13,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils import aler
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError
 
-from .fake_arm import RM, SUB, VMSS_PATH, FakeArm
+from ...utils.fake_arm import RM, SUB, VMSS_PATH, FakeArm
 
 REF = ScaleSetRef('rg', 'web')
 ALERTS = alerts.alerts_path(SUB)

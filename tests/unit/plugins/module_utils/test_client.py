@@ -12,7 +12,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client impo
     ComputeClient, ScaleSetRef, parse_remaining_resource)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import client as client_module  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
-from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
+from ...utils.fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
 
 REF = ScaleSetRef('rg', 'web')
 NOT_FOUND = {'error': {'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.Compute/virtualMachineScaleSets/web' "

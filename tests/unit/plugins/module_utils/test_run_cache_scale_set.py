@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import run_cache
-from .fake_arm import FakeArm, run_module_main, scale_set_body
+from ...utils.fake_arm import FakeArm, run_module_main, scale_set_body
 from .test_run_cache import private_dir
 
 VMSS_ID = '/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web'

@@ -25,7 +25,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import controls, flexible  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.client import ScaleSetRef  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.errors import AzureVmssError  # noqa: E402
-from .fake_arm import FakeArm, RM  # noqa: E402
+from ...utils.fake_arm import FakeArm, RM  # noqa: E402
 
 REF = ScaleSetRef('rg', 'web')
 OP = RM + '/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/op1?api-version=2026-04-01'

@@ -15,7 +15,7 @@ pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
     instance_view_info, os_upgrade_history_info, rolling_upgrade_info)
-from ..module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
+from ...utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB

@@ -18,7 +18,7 @@ pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import perform_maintenance  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import decisions, health_wait  # noqa: E402
-from ..module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
+from ...utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 from .test_perform_maintenance import AUTH, VMSS, RESERVED, accept, posts, vm  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa
     maintenance_lease, orchestration_service, scale_set_info)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils import lease as leases  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.tags import TAGS_API_VERSION  # noqa: E402
-from ..module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
+from ...utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB

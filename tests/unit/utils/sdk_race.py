@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 
-from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import SUB, VMSS_PATH
+from ansible_collections.azure_vmss.maintenance.tests.unit.utils.fake_arm import SUB, VMSS_PATH
 
 API_PATH = VMSS_PATH.replace('/web', '/api')
 WAIT = 10  # seconds; generous: the machine may be busy, and an unmet wait only means "did not race"
@@ -99,7 +99,7 @@ def readers():
         # The inventory's maintenance status: two Uniform scale sets' VM lists (paged) on two workers.
         from ansible.plugins.loader import inventory_loader
         from ansible_collections.azure_vmss.maintenance.plugins.module_utils import inventory as fleet
-        from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import scale_set_body
+        from ansible_collections.azure_vmss.maintenance.tests.unit.utils.fake_arm import scale_set_body
         plugin = inventory_loader.get('azure_vmss.maintenance.scale_sets')  # replay(..., ansible_loader=True)
         plugin.set_options(direct=dict(plugin='azure_vmss.maintenance.scale_sets', maintenance_status_workers=2))
         records = [(client, fleet.host_vars(scale_set_body(path), SUB)) for path in (VMSS_PATH, API_PATH)]
@@ -117,7 +117,7 @@ def readers():
 
 
 def fake_arm():
-    from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import (
+    from ansible_collections.azure_vmss.maintenance.tests.unit.utils.fake_arm import (
         FakeArm, flexible_vm, scale_set_body)
     arm = FakeArm().scale_set(mode='Flexible')
     for i in range(2):
