@@ -544,7 +544,7 @@ class TestOnFlexible(flex.FlexibleScaleSetRun):
     def test_one_failed_vm_fails_the_task_with_every_outcome(self, run, arm):
         flex.accept(flex.basic(arm), 'vmss-flex_a1')
         flex.accept(arm, 'vmss-flex_c3', statuses=('InProgress', 'Failed'),
-               error={'code': 'MaintenanceOperationFailed', 'message': 'aborted'})
+                    error={'code': 'MaintenanceOperationFailed', 'message': 'aborted'})
         result = run(perform_maintenance, {'all_instances': True})
         assert result['failed'] is True and result['changed'] is True
         assert result['status'] == 'Failed'

@@ -15,6 +15,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.modules import scale_set
 from ...utils.fake_arm import FakeArm  # noqa: E402
 from ...utils.scale_set_modules import VMSS, ScaleSetModuleRun, view  # noqa: E402
 
+
 def scale_set_body(mode='Uniform'):
     return {'id': VMSS, 'name': 'vmss-web', 'location': 'westeurope', 'sku': {'name': 'Standard_D2s_v5', 'capacity': 3},
             'properties': {'orchestrationMode': mode, 'provisioningState': 'Succeeded',
