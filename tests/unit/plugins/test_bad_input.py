@@ -3,7 +3,7 @@
 """Bad input, table-driven over every module: each row fails with a message naming the parameter, and
 no request is made (the credential is never asked for a token, the fake ARM sees nothing).
 
-The integration target relsec_bad_input runs the same kind of table (and the role's variables) against
+The integration target bad_input_refused runs the same kind of table (and the role's variables) against
 the simulator; this is the fast version that runs in the units stage.
 """
 from __future__ import absolute_import, division, print_function
