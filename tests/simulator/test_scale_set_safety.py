@@ -1,6 +1,6 @@
 """The scale set's own settings, automatic repairs, the Tags API and the VM list without vmHealth, driven with
 the real azure-identity / azure-mgmt-compute SDKs over HTTPS against the integration tests' scenario
-(tests/integration/targets/scale_set_safety_setup/files/scenario.yml), so both test the same scale sets."""
+(tests/simulator/scenarios/integration/scale_set_safety.yml), so both test the same scale sets."""
 
 import os
 
@@ -14,7 +14,7 @@ from azure.mgmt.compute.models import OrchestrationServiceStateInput
 from armsim import Simulator
 from conftest import HERE, make_client, trusted
 
-SCENARIO = os.path.join(HERE, "..", "integration", "targets", "scale_set_safety_setup", "files", "scenario.yml")
+SCENARIO = os.path.join(HERE, "scenarios", "integration", "scale_set_safety.yml")
 RG = "rg-safety"
 SUB = "22222222-2222-4222-8222-222222222222"
 TAGS_API = "2025-04-01"

@@ -3,7 +3,7 @@
 """Bad input, table-driven over every module: each row fails with a message naming the parameter, and
 no request is made (the credential is never asked for a token, the fake ARM sees nothing).
 
-The integration target relsec_bad_input runs the same kind of table (and the role's variables) against
+The integration target bad_input_refused runs the same kind of table (and the role's variables) against
 the simulator; this is the fast version that runs in the units stage.
 """
 from __future__ import absolute_import, division, print_function
@@ -18,7 +18,7 @@ pytest.importorskip('azure.mgmt.compute')
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
     alerts_info, instance_view_info, maintenance_lease, orchestration_service, os_upgrade_history_info,
     perform_maintenance, rolling_upgrade_info, scale_set_info)
-from .module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
+from ..utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 SECRET = 's3cret-value-bad-input'

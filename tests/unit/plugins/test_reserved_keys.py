@@ -90,7 +90,7 @@ def test_the_check_itself_catches_reserved_keys():
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
-from .module_utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
+from ..utils.fake_arm import FakeArm, FakeCredential, RM  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB

@@ -14,8 +14,8 @@ from ansible.plugins.loader import inventory_loader
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth
 from ansible_collections.azure_vmss.maintenance.plugins.plugin_utils import inventory as inv
-from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.fake_arm import FakeArm, FakeCredential
-from ansible_collections.azure_vmss.maintenance.tests.unit.plugins.module_utils.sdk_race import replay
+from ansible_collections.azure_vmss.maintenance.tests.unit.utils.fake_arm import FakeCredential
+from ansible_collections.azure_vmss.maintenance.tests.unit.utils.sdk_race import replay
 
 SUB1 = '22222222-2222-4222-8222-222222222222'
 SUB2 = '33333333-3333-4333-8333-333333333333'
@@ -47,11 +47,6 @@ def vm(iid, allowed=None, result='None', pre_end='2026-12-20T00:00:00Z'):
 def rate_headers(high_cost_remaining):
     return {'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/HighCostGetVMScaleSet3Min;29,'
                                                  'Microsoft.Compute/HighCostGetVMScaleSet30Min;%d' % high_cost_remaining}
-
-
-@pytest.fixture
-def arm():
-    return FakeArm()
 
 
 def run(tmp_path, monkeypatch, arm, config, env=None, cache=True):

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-from .fake_arm import FakeArm, RM, SUB, VMSS_PATH
+from ...utils.fake_arm import FakeArm, RM, SUB, VMSS_PATH
 from urllib.parse import parse_qs
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import alerts

@@ -11,7 +11,7 @@ pytest.importorskip('azure.mgmt.compute')
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import (  # noqa: E402
     ComputeClient, ScaleSetRef)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
-from .fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
+from ...utils.fake_arm import FakeArm, FakeCredential, VMSS_PATH, RM  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pipeline import parse_remaining_resource
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import instance_reads
 

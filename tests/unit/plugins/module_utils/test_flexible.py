@@ -17,7 +17,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure impo
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import (  # noqa: E402
     AzureVmssError, NotAvailableError)
-from .fake_arm import FakeArm, RM, SUB, VMSS_PATH, flexible_vm  # noqa: E402
+from ...utils.fake_arm import FakeArm, RM, SUB, VMSS_PATH, flexible_vm  # noqa: E402
 
 REF = ScaleSetRef('rg', 'web')
 VMS = '/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines' % SUB

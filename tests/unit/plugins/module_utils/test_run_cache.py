@@ -150,7 +150,7 @@ def module_run(monkeypatch, capsys, tmp_path):
     from azure.core.pipeline.transport import RequestsTransport
     from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import client as client_module
     from ansible_collections.azure_vmss.maintenance.plugins.modules import instance_view_info
-    from .fake_arm import FakeArm
+    from ...utils.fake_arm import FakeArm
 
     arm = FakeArm()
     arm.on('GET', '/%s/v2.0/.well-known/openid-configuration' % TENANT, body=OPENID)

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip('azure.mgmt.compute')
 
-from .fake_arm import FakeArm, VMSS_PATH, flexible_vm  # noqa: E402
-from .sdk_race import replay, vm_body  # noqa: E402
+from ...utils.fake_arm import FakeArm, VMSS_PATH, flexible_vm  # noqa: E402
+from ...utils.sdk_race import replay, vm_body  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
 

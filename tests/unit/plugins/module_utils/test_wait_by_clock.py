@@ -24,7 +24,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import flexible
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ScaleSetRef  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError  # noqa: E402
-from .fake_arm import FakeArm, RM  # noqa: E402
+from ...utils.fake_arm import FakeArm, RM  # noqa: E402
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import schedule as scheduling
 
 REF = ScaleSetRef('rg', 'web')

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import alerts_info  # noqa: E402
-from ..module_utils.fake_arm import FakeArm, run_module_main  # noqa: E402
+from ...utils.fake_arm import FakeArm, run_module_main  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
 VMSS = '/subscriptions/%s/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web' % SUB

@@ -15,7 +15,7 @@ pytest.importorskip('azure.mgmt.compute')
 from ansible_collections.azure_vmss.maintenance.plugins.modules import (  # noqa: E402
     alerts_info, maintenance_lease, orchestration_service, os_upgrade_history_info, perform_maintenance,
     rolling_upgrade_info, scale_set_info)
-from ..module_utils.fake_arm import RM, FakeArm, flexible_vm, run_module_main  # noqa: E402
+from ...utils.fake_arm import RM, FakeArm, flexible_vm, run_module_main  # noqa: E402
 from . import recordings as rec  # noqa: E402
 
 SUB = '00000000-0000-0000-0000-0000000000aa'
