@@ -56,7 +56,7 @@ def iso8601_seconds(duration, name='duration'):
 
 def role_variable_problems(variables):
     """Sentences naming each invalid safe_maintenance_ variable; empty when all are valid."""
-    return sorted(role_variables.variable_problems(variables) + role_variables.window_variable_problems(variables))
+    return role_variables.role_variable_problems(variables)
 
 
 def health_poll_interval(batch_instances, fleet_size, minimum=5):

@@ -1,11 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The safe_maintenance role's gates and records as pure functions.
-
-Each gate answers with the message the role fails with, or ``''`` when the run may go on, so the role's YAML
-is one module call and one ``assert`` per decision. The inputs are what the modules return (results and
-instance entries); times come in as ISO 8601 strings, so nothing here reads a clock.
+"""The record of each batch (what was started, what Azure completed, what stayed unhealthy) and the batch a
+hook sees. Pure functions: inputs are what the modules return, times are ISO 8601 strings.
 """
 
 from __future__ import absolute_import, division, print_function

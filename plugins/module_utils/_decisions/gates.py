@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The operator's controls of a maintenance run as pure functions: stepped batch sizes (Ansible's ``serial``
-form), the absolute floor of healthy instances, the canary's bake time, the Azure Monitor alert gate, and the
-batch a hook sees. Each gate answers with the message the role fails with, or ``''`` when the run may go on.
-
-Every error message names the role variable it is about. No Azure imports.
+"""Every gate of a maintenance run: the refusals before any change (rolling upgrade, OS upgrade, provisioning,
+health signal, unknown instances), before each batch (unhealthy budget, healthy floor, canary, alerts) and after
+each batch (the after-batch budget). Each answers with the message the role fails with, or ``''`` when the run
+may go on, so the role's YAML is one module call and one ``assert`` per decision. Every message names the
+role variable it is about. Pure functions; no Azure imports.
 """
 
 from __future__ import absolute_import, division, print_function

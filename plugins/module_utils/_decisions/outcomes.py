@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TODO docstring."""
+"""What Azure says became of each maintained instance, and whether the run proved its work: the outcome of
+each instance from its instance view (maintained, failed, not confirmed), the verdict over them, and the
+report's view of the run window (what was left for the next window and why). Pure functions.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

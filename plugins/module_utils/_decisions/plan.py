@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The safe_maintenance role's plan as pure functions: variables, batches, health, durations (the gates that
-use them, the budgets among them, are in decisions.py).
+"""The safe_maintenance role's plan as pure functions: which instances, in which batches, in what order
+(deadline first, canary first, zones and update domains apart). The gates that use it are in gates.py.
 
 The policy names and meanings follow Azure's own rolling upgrade policy, so users already know them:
 - max_batch_instance_percent: a batch holds at most this share of ALL instances of the scale set (>= 1).

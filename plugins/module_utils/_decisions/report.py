@@ -1,12 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The safe_maintenance role's report, its run log lines and the geometry of its HTML timeline. Pure functions.
-
-The log lines are meant for Ansible's default callback in both result formats (JSON, as AWX shows it, and
-YAML): every table line starts with a letter or digit, has no ``": "`` and stays under ``LINE_WIDTH``
-characters, so YAML neither quotes nor folds it and the columns stay aligned. PyYAML folds at 80 columns,
-counting the indent and ``msg: `` (9 characters) that the default callback puts before a one-line message.
+"""The safe_maintenance role's report: per-instance outcomes, totals, batches and the final message. Pure
+functions. Its log lines are in run_log.py, its timeline's geometry in timeline.py.
 """
 
 from __future__ import absolute_import, division, print_function

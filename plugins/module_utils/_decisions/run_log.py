@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TODO docstring."""
+"""The run log's lines: the plan table, one line per batch, the summary. Pure functions.
+
+Meant for Ansible's default callback in both result formats (JSON, as AWX shows it, and YAML): every table line
+starts with a letter or digit, has no ``": "`` and stays under ``LINE_WIDTH`` characters, so YAML neither quotes
+nor folds it and the columns stay aligned. PyYAML folds at 80 columns, counting the indent and ``msg: `` (9
+characters) that the default callback puts before a one-line message.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

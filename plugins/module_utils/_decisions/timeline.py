@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TODO docstring."""
+"""The geometry of the HTML report's timeline: one lane per batch, the deadlines and the run window on one
+time axis. Pure functions; the template only draws what this computes.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TODO docstring."""
+"""The safe_maintenance role's variables checked before any request: the one validator.
+
+``role_variable_problems`` (the role's filter of the same name) gathers every problem of every variable, each
+sentence naming the variable and what it takes; the parsers here (durations, percents, batch sizes, the run
+window) are what the plan and the gates call, so a value is read one way everywhere. No Azure imports.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -311,3 +316,11 @@ def as_time(value, name='time'):
     if parsed is None:
         raise PlanningError('%s must be an ISO 8601 date-time, not %r' % (name, value))
     return parsed
+
+
+def role_variable_problems(variables, run_start=None, prefix='safe_maintenance_'):
+    """Every problem of the role's variables, each sentence naming its variable: the policy, names, durations and
+    run window first (sorted), then the operator's controls (batch sizes, canary, hooks, alerts, floor), in the
+    order validate.yml has always shown them. Empty when all are valid."""
+    return (sorted(variable_problems(variables, prefix) + window_variable_problems(variables, run_start, prefix))
+            + control_variable_problems(variables, prefix))
