@@ -43,7 +43,7 @@ def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20
 def maintenance_schedule(plan, instances, start, expected_batch_minutes=role_variables.DEFAULT_BATCH_MINUTES,
                          pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
     return scheduling.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
-                                  update_domain_pause, not_after, run_start)
+                                     update_domain_pause, not_after, run_start)
 
 
 def unhealthy_instance_ids(instances, require_health_signal=False):

@@ -41,9 +41,9 @@ SECRET_FIELDS = ('secret', 'certificate_password', 'password')
 # The Azure CLI's public client id: what a user/password login uses when no client_id is given.
 AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 
-# Only a service principal reads its tokens back silently from a run's cache (run_cache.py): azure-identity's
+# Only a service principal reads its tokens back silently from a run's cache (token_cache.py): azure-identity's
 # user/password credential does so only with an authentication record, the Azure CLI keeps its own cache,
-# managed identity asks the local endpoint. Here, not in run_cache, so a run without a cache never imports it.
+# managed identity asks the local endpoint. Here, not in token_cache.py, so a run without a cache never imports it.
 TOKEN_CACHE_KINDS = ('service_principal_secret', 'service_principal_certificate')
 
 # kind: service_principal_secret | service_principal_certificate | user_password | cli | msi

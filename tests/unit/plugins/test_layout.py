@@ -102,5 +102,5 @@ def test_module_utils_stays_small_at_the_top_and_in_each_file():
     top = [n for n in os.listdir(os.path.join(PLUGINS, 'module_utils')) if n.endswith('.py')]
     assert len(top) <= 6, sorted(top)
     long_files = dict((name, n) for name, n in ((name, len(open(path).read().splitlines()))
-                                                 for name, path in SOURCES.items()) if n > 400)
+                                                for name, path in SOURCES.items()) if n > 400)
     assert not long_files, long_files

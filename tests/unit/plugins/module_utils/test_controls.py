@@ -148,7 +148,7 @@ def alert(name, severity, target='vmss-web', start='2026-12-01T20:00:00Z'):
 
 def test_alert_gate_holds_on_the_default_severities_and_names_each_alert():
     msg = gates.alert_refusal([alert('disk', 'Sev3'), alert('lb probes', 'Sev2', 'lb'), alert('cpu high', 'Sev1')],
-                                 batch_number=2, alert_wait='PT1M')
+                              batch_number=2, alert_wait='PT1M')
     assert msg == ("2 Azure Monitor alerts of severity Sev0/Sev1/Sev2 still fire after waiting safe_maintenance_alert_wait "
                    "PT1M, holding batch 2: 'cpu high' (Sev1) on vmss-web; 'lb probes' (Sev2) on lb. Resolve them, or "
                    "change safe_maintenance_alert_severities or safe_maintenance_block_on_alerts.")
@@ -224,7 +224,7 @@ def test_control_variable_problems_name_each_variable():
         'safe_maintenance_alert_severities', 'safe_maintenance_batch_sizes', 'safe_maintenance_before_batch_tasks',
         'safe_maintenance_block_on_alerts', 'safe_maintenance_canary_pause', 'safe_maintenance_min_healthy_instances']
     assert role_variables.control_variable_problems({'safe_maintenance_batch_sizes': [], 'safe_maintenance_alert_severities': None,
-                                               'safe_maintenance_block_on_alerts': False}) == []
+                                                     'safe_maintenance_block_on_alerts': False}) == []
     # -e gives strings: what Ansible takes as a boolean is one
     assert role_variables.control_variable_problems({'safe_maintenance_block_on_alerts': 'true'}) == []
     assert role_variables.control_variable_problems({'safe_maintenance_block_on_alerts': 'maybe'}) != []

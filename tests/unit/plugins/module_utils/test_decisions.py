@@ -53,7 +53,7 @@ def test_batch_recovered():
 
 def test_fleet_health_counts_in_id_order():
     reading = instance_health.fleet_health([vm(10, 'unhealthy'), vm(2, None), vm(9, power='stopped'), vm(1)], at=T0,
-                                     source='preflight read')
+                                           source='preflight read')
     assert reading == dict(at=T0, source='preflight read', instances=4, unhealthy=2, unhealthy_ids=['9', '10'],
                            no_signal_ids=['2'])
     assert instance_health.fleet_health([vm(2, None)], require_health_signal=True)['unhealthy_ids'] == ['2']
@@ -154,7 +154,7 @@ def test_batch_record_unhealthy_failed_and_unknown():
     assert record['outcome'] == 'unhealthy after health_timeout' and record['unhealthy_after'] == ['3']
     assert 'fleet_instances' not in record
     failed = batch_records.batch_record(BATCH, T0, T1, dict(failed=True, msg='vmss_6 failed', instance_ids=['3', '6']),
-                                    dict(skipped=True), FLEET)
+                                        dict(skipped=True), FLEET)
     assert failed['outcome'] == 'maintenance failed' and failed['error'] == 'vmss_6 failed'
     assert failed['maintained_instance_ids'] == [] and 'fleet_unhealthy_after' not in failed
     unknown = batch_records.batch_record(BATCH, T0, T1, operation, dict(failed=True, msg='read failed'), FLEET)
@@ -199,10 +199,10 @@ def test_maintained_and_unhealthy_ids_over_records():
 def test_final_message():
     assert report.final_message(dict(aborted=False)) == ''
     nothing = report.final_message(dict(aborted=True, abort_reason='a rolling upgrade is running ', scale_set='vmss',
-                                           batches=[]))
+                                        batches=[]))
     assert nothing == 'Maintenance of vmss stopped: a rolling upgrade is running. Nothing was changed.'
     leased = report.final_message(dict(aborted=True, abort_reason="leased by run 'a'. Nothing was changed.",
-                                          scale_set='vmss', batches=[]))
+                                       scale_set='vmss', batches=[]))
     assert leased == "Maintenance of vmss stopped: leased by run 'a'. Nothing was changed.", 'said once'
     stopped = report.final_message(dict(
         aborted=True, abort_reason='after batch 2, too many', scale_set='vmss', remaining_instance_ids=['3', '4'],

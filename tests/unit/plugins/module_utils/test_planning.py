@@ -72,7 +72,7 @@ def test_an_instance_that_settles_not_recovered_fails_the_batch_read_however_hea
         # it does not stop on an instance that the full read would count as recovered without a signal
         assert batch_recovered(rest + [one], require_health_signal=False)
     assert instance_health.settles_not_recovered(one) == (power != 'running' or provisioning == 'failed'
-                                                   or health not in ('healthy', None))
+                                                          or health not in ('healthy', None))
 
 
 def test_plan_never_spans_zones_and_follows_update_domains():
@@ -165,4 +165,4 @@ def test_variable_problems_check_names_and_instance_ids_like_the_modules():
     assert role_variables.variable_problems({'safe_maintenance_instance_ids': 'abc'}) == [
         'safe_maintenance_instance_ids must be a list of instance ids']
     assert role_variables.variable_problems({'safe_maintenance_instance_ids': [], 'safe_maintenance_resource_group': 'rg',
-                                       'safe_maintenance_scale_set': 'web'}) == []
+                                             'safe_maintenance_scale_set': 'web'}) == []

@@ -37,7 +37,7 @@ def at(seconds):
 def run(stop_after_first=False):
     readings = [instance_health.fleet_health(FLEET, at=at(2), source='preflight read')]
     first = batch_records.batch_record(PLAN['batches'][0], at(5), at(65), dict(instance_ids=['0', '1'], elapsed_seconds=50.0),
-                                   dict(instances=[vm(0, maintenance=DONE), vm(1, maintenance=DONE)]), readings[0])
+                                       dict(instances=[vm(0, maintenance=DONE), vm(1, maintenance=DONE)]), readings[0])
     records = [first]
     if not stop_after_first:
         readings.append(instance_health.fleet_health(FLEET, at=at(70), source='before batch 2'))

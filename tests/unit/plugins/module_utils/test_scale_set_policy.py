@@ -105,8 +105,8 @@ def test_operations_in_progress_are_the_updating_instances():
 
 def test_policy_variables_keep_unset_as_none_and_type_the_rest():
     typed = role_variables.policy_variables({'max_batch_instance_percent': '30', 'max_unhealthy_instance_percent': None,
-                                 'pause_time_between_batches': 'PT1M', 'prioritize_unhealthy_instances': 'yes',
-                                 'enable_cross_zone_upgrade': '', 'max_unhealthy_upgraded_instance_percent': 10})
+                                             'pause_time_between_batches': 'PT1M', 'prioritize_unhealthy_instances': 'yes',
+                                             'enable_cross_zone_upgrade': '', 'max_unhealthy_upgraded_instance_percent': 10})
     assert typed == {'max_batch_instance_percent': 30, 'max_unhealthy_instance_percent': None,
                      'pause_time_between_batches': 'PT1M', 'prioritize_unhealthy_instances': True,
                      'enable_cross_zone_upgrade': None, 'max_unhealthy_upgraded_instance_percent': 10}

@@ -305,14 +305,14 @@ def test_next_batch_keeps_to_the_planned_start():
 
 def test_window_variable_problems():
     assert role_variables.window_variable_problems({'safe_maintenance_expected_batch_minutes': 30,
-                                      'safe_maintenance_not_after': 'PT4H',
-                                      'safe_maintenance_update_domain_pause': 'PT30M',
-                                      'safe_maintenance_scale_set': 'x'}, START) == []
+                                                    'safe_maintenance_not_after': 'PT4H',
+                                                    'safe_maintenance_update_domain_pause': 'PT30M',
+                                                    'safe_maintenance_scale_set': 'x'}, START) == []
     assert role_variables.window_variable_problems({'safe_maintenance_not_after': '', 'safe_maintenance_update_domain_pause': ''},
-                                     START) == []
+                                                   START) == []
     problems = role_variables.window_variable_problems({'safe_maintenance_expected_batch_minutes': 0,
-                                          'safe_maintenance_not_after': 'soon',
-                                          'safe_maintenance_update_domain_pause': '30m'}, START)
+                                                        'safe_maintenance_not_after': 'soon',
+                                                        'safe_maintenance_update_domain_pause': '30m'}, START)
     assert len(problems) == 3
     assert problems[0].startswith('safe_maintenance_expected_batch_minutes must be a number of minutes')
     assert problems[1].startswith('safe_maintenance_not_after must be an ISO 8601 date-time')
@@ -332,7 +332,7 @@ def record(number, ids, outcomes=None, outcome='healthy'):
     entry = dict(number=number, instance_ids=list(ids), maintained_instance_ids=list(ids), outcome=outcome,
                  unhealthy_after=[])
     entry.update(window_outcomes.proof(outcomes if outcomes is not None else
-                               [vm(i, code='MaintenanceCompleted', allowed=False) for i in ids], []))
+                                       [vm(i, code='MaintenanceCompleted', allowed=False) for i in ids], []))
     return entry
 
 

@@ -48,7 +48,7 @@ def plan(not_after=None, minutes=30):
 def record(batch, health_read, fleet=None):
     ids = batch['instance_ids']
     return batch_records.batch_record(batch, batch['estimated_start'], batch['estimated_start'],
-                                  dict(instance_ids=ids, elapsed_seconds=30.0), dict(instances=health_read), fleet)
+                                      dict(instance_ids=ids, elapsed_seconds=30.0), dict(instances=health_read), fleet)
 
 
 def test_plan_is_deadline_first():
