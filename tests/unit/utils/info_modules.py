@@ -32,6 +32,30 @@ class InfoModuleRun(object):
         return _run
 
 
+class RefusesBadInputFirst(InfoModuleRun):
+    """The checks every read module passes before it sends anything; a test class sets ``MODULE``."""
+
+    MODULE = None
+
+    def test_bad_query_fails_before_any_request(self, run):
+        result, arm = run(self.MODULE, args(query='instances[?'))
+        assert result['failed'] is True
+        assert 'not a valid JMESPath expression' in result['msg']
+        assert arm.requests == []
+
+    @pytest.mark.parametrize('field, value, message', [
+        ('resource_group', 'rg.', 'resource_group'),
+        ('resource_group', 'rg/x', 'resource_group'),
+        ('name', 'vmss web', 'name'),
+        ('name', 'v' * 65, 'name'),
+    ])
+    def test_bad_names_fail_before_any_request(self, run, field, value, message):
+        result, arm = run(self.MODULE, args(**{field: value}))
+        assert result['failed'] is True
+        assert result['msg'].startswith(message)
+        assert arm.requests == []
+
+
 def args(**extra):
     data = dict(AUTH, resource_group='rg-web', name='vmss-web')
     data.update(extra)

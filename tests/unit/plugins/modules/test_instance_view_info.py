@@ -15,7 +15,7 @@ pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import instance_view_info  # noqa: E402
 from ...utils.fake_arm import FakeArm  # noqa: E402
-from ...utils.info_modules import VMSS, InfoModuleRun, args  # noqa: E402
+from ...utils.info_modules import VMSS, RefusesBadInputFirst, args  # noqa: E402
 from ...utils import flexible_scale_set as flex  # noqa: E402
 
 RESERVED = {'skipped', 'failed', 'results', 'ansible_facts', 'msg', 'invocation'}
@@ -49,7 +49,8 @@ def list_without_health():
     return arm
 
 
-class TestInstanceViewInfo(InfoModuleRun):
+class TestInstanceViewInfo(RefusesBadInputFirst):
+    MODULE = instance_view_info
 
     def test_whole_fleet_is_one_request_per_page_sorted_numerically(self, run):
         page1 = {'value': [vm(10, zone=1, health='unhealthy', maintenance=True), vm(2, zone=3, health='healthy')],
@@ -135,26 +136,6 @@ class TestInstanceViewInfo(InfoModuleRun):
         result, _arm = run(instance_view_info, args(query="instances[?health_state=='unhealthy'].instance_id"), arm=arm)
         assert result['query_result'] == ['1']
         assert 'instances' not in result and 'summary' not in result
-
-    @pytest.mark.parametrize('module', [instance_view_info])
-    def test_bad_query_fails_before_any_request(self, run, module):
-        result, arm = run(module, args(query='instances[?'))
-        assert result['failed'] is True
-        assert 'not a valid JMESPath expression' in result['msg']
-        assert arm.requests == []
-
-    @pytest.mark.parametrize('module', [instance_view_info])
-    @pytest.mark.parametrize('field, value, message', [
-        ('resource_group', 'rg.', 'resource_group'),
-        ('resource_group', 'rg/x', 'resource_group'),
-        ('name', 'vmss web', 'name'),
-        ('name', 'v' * 65, 'name'),
-    ])
-    def test_bad_names_fail_before_any_request(self, run, module, field, value, message):
-        result, arm = run(module, args(**{field: value}))
-        assert result['failed'] is True
-        assert result['msg'].startswith(message)
-        assert arm.requests == []
 
     # -- health from the instance view ---------------------------------------------------------------
 

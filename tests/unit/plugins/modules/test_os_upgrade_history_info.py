@@ -15,7 +15,7 @@ pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import os_upgrade_history_info  # noqa: E402
 from ...utils.fake_arm import FakeArm  # noqa: E402
-from ...utils.info_modules import VMSS, InfoModuleRun, args  # noqa: E402
+from ...utils.info_modules import VMSS, RefusesBadInputFirst, args  # noqa: E402
 from ...utils import flexible_scale_set as flex  # noqa: E402
 
 NOT_FOUND = {'error': {'code': 'ResourceNotFound',
@@ -38,7 +38,8 @@ def history_pages():
             .on('GET', '/osUpgradeHistory', body={'value': [history_entry('Completed', '1'), {}]}))
 
 
-class TestOsUpgradeHistoryInfo(InfoModuleRun):
+class TestOsUpgradeHistoryInfo(RefusesBadInputFirst):
+    MODULE = os_upgrade_history_info
 
     def test_history_follows_pages_and_shapes_entries(self, run):
         result, arm = run(os_upgrade_history_info, args(), arm=history_pages())
@@ -72,26 +73,6 @@ class TestOsUpgradeHistoryInfo(InfoModuleRun):
         assert result['failed'] is True
         assert 'ResourceNotFound' in result['msg'] and 'vmss-web' in result['msg']
         assert result['status_code'] == 404
-
-    @pytest.mark.parametrize('module', [os_upgrade_history_info])
-    def test_bad_query_fails_before_any_request(self, run, module):
-        result, arm = run(module, args(query='instances[?'))
-        assert result['failed'] is True
-        assert 'not a valid JMESPath expression' in result['msg']
-        assert arm.requests == []
-
-    @pytest.mark.parametrize('module', [os_upgrade_history_info])
-    @pytest.mark.parametrize('field, value, message', [
-        ('resource_group', 'rg.', 'resource_group'),
-        ('resource_group', 'rg/x', 'resource_group'),
-        ('name', 'vmss web', 'name'),
-        ('name', 'v' * 65, 'name'),
-    ])
-    def test_bad_names_fail_before_any_request(self, run, module, field, value, message):
-        result, arm = run(module, args(**{field: value}))
-        assert result['failed'] is True
-        assert result['msg'].startswith(message)
-        assert arm.requests == []
 
     def test_vmss_name_alias(self, run):
         arm = FakeArm().on('GET', '/osUpgradeHistory', body={'value': []})

@@ -17,31 +17,12 @@ pytest.importorskip('azure.mgmt.compute')
 
 from ansible_collections.azure_vmss.maintenance.plugins.modules import rolling_upgrade_info  # noqa: E402
 from ...utils.fake_arm import FakeArm  # noqa: E402
-from ...utils.info_modules import VMSS, InfoModuleRun, args  # noqa: E402
+from ...utils.info_modules import VMSS, RefusesBadInputFirst, args  # noqa: E402
 from ...utils import flexible_scale_set as flex  # noqa: E402
 
 
-class TestRollingUpgradeInfo(InfoModuleRun):
-
-    @pytest.mark.parametrize('module', [rolling_upgrade_info])
-    def test_bad_query_fails_before_any_request(self, run, module):
-        result, arm = run(module, args(query='instances[?'))
-        assert result['failed'] is True
-        assert 'not a valid JMESPath expression' in result['msg']
-        assert arm.requests == []
-
-    @pytest.mark.parametrize('module', [rolling_upgrade_info])
-    @pytest.mark.parametrize('field, value, message', [
-        ('resource_group', 'rg.', 'resource_group'),
-        ('resource_group', 'rg/x', 'resource_group'),
-        ('name', 'vmss web', 'name'),
-        ('name', 'v' * 65, 'name'),
-    ])
-    def test_bad_names_fail_before_any_request(self, run, module, field, value, message):
-        result, arm = run(module, args(**{field: value}))
-        assert result['failed'] is True
-        assert result['msg'].startswith(message)
-        assert arm.requests == []
+class TestRollingUpgradeInfo(RefusesBadInputFirst):
+    MODULE = rolling_upgrade_info
 
     def test_rolling_upgrade_active_and_shaped(self, run):
         arm = FakeArm().on('GET', '/rollingUpgrades/latest', body={
