@@ -10,7 +10,6 @@ subscription. The caller checks the subscription ids and registers the plan's se
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.pipeline import new_transport
 
 # The packages a client needs, with the module that shows each is installed.
 REQUIRED_PACKAGES = (('azure-mgmt-compute', 'azure.mgmt.compute'), ('azure-identity', 'azure.identity'))
@@ -50,7 +49,8 @@ def compute_clients(plan, subscription_ids, ansible_version='', run_cache=None, 
     ``share_transport`` gives the credential and the clients one connection pool (a module's one process).
     """
     from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import auth, clouds
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient
+    # new_transport through client, where the tests give a fake one
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient, new_transport
     cloud = clouds.resolve_cloud(plan.cloud_environment, run_cache=run_cache)
     token_cache = run_cache.token_caches() if run_cache is not None and plan.kind in auth.TOKEN_CACHE_KINDS else None
     if share_transport:
