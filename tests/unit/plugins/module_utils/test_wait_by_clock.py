@@ -8,7 +8,7 @@
 - the role's alert gate and its wait for a killed run's instances (scheduling.wait_over, the clock test of their
   `until`): modelled as Ansible runs an until loop (read, test, sleep delay), with reads of random length.
 - the lease: maintenance_lease's only wait is one time.sleep(confirm_delay), a clock wait by construction, and a
-  read/write slower than confirm_delay backs off (test_lease.py covers that decision).
+  read/write slower than confirm_delay backs off (test_lease_record.py covers that decision).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -11,7 +11,7 @@ import pytest
 import stat
 import time
 from ...utils.fake_arm import FakeArm, run_module_main, scale_set_body
-from .test_run_cache import private_dir
+from .test_token_cache import private_dir
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import token_cache as run_cache
 
