@@ -53,10 +53,10 @@ def compute_clients(plan, subscription_ids, ansible_version='', run_cache=None, 
     from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.client import ComputeClient, new_transport
     cloud = clouds.resolve_cloud(plan.cloud_environment, run_cache=run_cache)
     token_cache = run_cache.token_caches() if run_cache is not None and plan.kind in auth.TOKEN_CACHE_KINDS else None
+    credential_options = dict(token_cache=token_cache) if token_cache else {}
     if share_transport:
-        client_options['transport'] = new_transport()
-    credential = auth.build_credential(plan, cloud, token_cache=token_cache,
-                                       transport=client_options['transport'] if share_transport else None)
+        client_options['transport'] = credential_options['transport'] = new_transport()
+    credential = auth.build_credential(plan, cloud, **credential_options)
     usable_cache = run_cache if run_cache is not None and run_cache.usable else None
     return [ComputeClient(credential, subscription_id, cloud, auth_description=plan.description, secrets=plan.secrets,
                           ansible_version=ansible_version, run_cache=usable_cache, **client_options)
