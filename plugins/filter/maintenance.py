@@ -24,7 +24,7 @@ def _checked(function):
     return wrapper
 
 
-def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
+def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
                      enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False,
                      batch_sizes=None):
     return planning.plan_batches(instances, instance_ids=instance_ids or None,
@@ -36,13 +36,13 @@ def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20
                                  batch_sizes=batch_sizes)
 
 
-def maintenance_schedule(plan, instances, start, expected_batch_minutes=windows.DEFAULT_BATCH_MINUTES,
+def scheduled_plan(plan, instances, start, expected_batch_minutes=windows.DEFAULT_BATCH_MINUTES,
                          pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
     return windows.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
                                   update_domain_pause, not_after, run_start)
 
 
-def unhealthy_instance_ids(instances, require_health_signal=False):
+def unhealthy_ids(instances, require_health_signal=False):
     return planning.unhealthy_ids(instances, require_health_signal)
 
 
@@ -55,7 +55,7 @@ def role_variable_problems(variables):
     return sorted(planning.variable_problems(variables) + windows.variable_problems(variables))
 
 
-def health_poll_interval(batch_instances, fleet_size, minimum=5):
+def poll_interval(batch_instances, fleet_size, minimum=5):
     return read_cost.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
 
 
@@ -63,10 +63,10 @@ class FilterModule(object):
 
     def filters(self):
         return {
-            'maintenance_plan': _checked(maintenance_plan),
-            'unhealthy_instance_ids': _checked(unhealthy_instance_ids),
+            'plan_batches': _checked(plan_batches),
+            'unhealthy_ids': _checked(unhealthy_ids),
             'iso8601_seconds': _checked(iso8601_seconds),
-            'health_poll_interval': _checked(health_poll_interval),
+            'poll_interval': _checked(poll_interval),
             'role_variable_problems': role_variable_problems,
             'effective_policy': _checked(decisions.effective_policy),
             'fleet_health': decisions.fleet_health,
@@ -80,10 +80,10 @@ class FilterModule(object):
             'policy_variables': scale_set_policy.policy_variables,
             'provisioning_refusal': scale_set_policy.provisioning_refusal,
             'os_upgrade_in_progress_refusal': scale_set_policy.os_upgrade_in_progress_refusal,
-            'health_signal_requirement': scale_set_policy.require_health_signal,
-            'repairs_decision': scale_set_policy.repairs_to_suspend,
-            'in_flight_instance_ids': scale_set_policy.operations_in_progress,
+            'require_health_signal': scale_set_policy.require_health_signal,
+            'repairs_to_suspend': scale_set_policy.repairs_to_suspend,
+            'operations_in_progress': scale_set_policy.operations_in_progress,
             'lease_settings': lease.lease_settings,
-            'maintenance_schedule': _checked(maintenance_schedule),
-            'window_stop': _checked(windows.window_stop_message),
+            'scheduled_plan': _checked(scheduled_plan),
+            'window_stop_message': _checked(windows.window_stop_message),
         }
