@@ -25,8 +25,8 @@ def _checked(function):
 
 
 def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
-                     enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False,
-                     batch_sizes=None):
+                 enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False,
+                 batch_sizes=None):
     return planning.plan_batches(instances, instance_ids=instance_ids or None,
                                  max_batch_instance_percent=max_batch_instance_percent,
                                  prioritize_unhealthy_instances=prioritize_unhealthy_instances,
@@ -37,7 +37,7 @@ def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, pr
 
 
 def scheduled_plan(plan, instances, start, expected_batch_minutes=windows.DEFAULT_BATCH_MINUTES,
-                         pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
+                   pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
     return windows.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
                                   update_domain_pause, not_after, run_start)
 
