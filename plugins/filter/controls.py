@@ -2,7 +2,7 @@
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for the operator controls of the safe_maintenance role (batch sizes, canary, hooks, alert gate, floor);
-the logic lives in module_utils/controls.py."""
+the logic lives in module_utils/_decisions (gates, schedule, batches, variables)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet playbook's combined report; the logic lives in module_utils/fleet_report.py."""
+"""The fleet playbook's combined report; the logic lives in module_utils/_decisions/fleet_report.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the safe_maintenance role decides with; the logic lives in module_utils/planning.py, decisions.py,
-scale_set_policy.py, lease.py, windows.py and read_cost.py."""
+"""Filters the safe_maintenance role decides with; the logic lives in module_utils/_decisions (plan, gates,
+policy, schedule, batches, variables) and module_utils/_answers (health, lease_record, read_cost)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,8 +10,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import (
-    health as instance_health, lease_record as lease)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+    health as instance_health, lease_record as lease, read_cost)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._decisions import (
     batches as batch_records, gates, plan as planning, policy as policies, schedule as scheduling,
     variables as role_variables)
@@ -28,9 +27,9 @@ def _checked(function):
     return wrapper
 
 
-def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
-                     enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False,
-                     batch_sizes=None):
+def plan_batches(instances, instance_ids=None, max_batch_instance_percent=20, prioritize_unhealthy_instances=False,
+                 enable_cross_zone_upgrade=False, require_health_signal=False, one_update_domain_per_batch=False,
+                 batch_sizes=None):
     return planning.plan_batches(instances, instance_ids=instance_ids or None,
                                  max_batch_instance_percent=max_batch_instance_percent,
                                  prioritize_unhealthy_instances=prioritize_unhealthy_instances,
@@ -40,14 +39,14 @@ def maintenance_plan(instances, instance_ids=None, max_batch_instance_percent=20
                                  batch_sizes=batch_sizes)
 
 
-def maintenance_schedule(plan, instances, start, expected_batch_minutes=role_variables.DEFAULT_BATCH_MINUTES,
-                         pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
+def scheduled_plan(plan, instances, start, expected_batch_minutes=role_variables.DEFAULT_BATCH_MINUTES,
+                   pause_time_between_batches='PT0S', update_domain_pause=None, not_after=None, run_start=None):
     return scheduling.scheduled_plan(plan, instances, start, expected_batch_minutes, pause_time_between_batches,
                                      update_domain_pause, not_after, run_start)
 
 
-def unhealthy_instance_ids(instances, require_health_signal=False):
-    return planning.unhealthy_ids(instances, require_health_signal)
+def unhealthy_ids(instances, require_health_signal=False):
+    return instance_health.unhealthy_ids(instances, require_health_signal)
 
 
 def iso8601_seconds(duration, name='duration'):
@@ -59,7 +58,7 @@ def role_variable_problems(variables):
     return role_variables.role_variable_problems(variables)
 
 
-def health_poll_interval(batch_instances, fleet_size, minimum=5):
+def poll_interval(batch_instances, fleet_size, minimum=5):
     return read_cost.poll_interval(int(batch_instances), int(fleet_size), minimum=int(minimum))
 
 
@@ -67,10 +66,10 @@ class FilterModule(object):
 
     def filters(self):
         return {
-            'maintenance_plan': _checked(maintenance_plan),
-            'unhealthy_instance_ids': _checked(unhealthy_instance_ids),
+            'plan_batches': _checked(plan_batches),
+            'unhealthy_ids': _checked(unhealthy_ids),
             'iso8601_seconds': _checked(iso8601_seconds),
-            'health_poll_interval': _checked(health_poll_interval),
+            'poll_interval': _checked(poll_interval),
             'role_variable_problems': role_variable_problems,
             'effective_policy': _checked(policies.effective_policy),
             'fleet_health': instance_health.fleet_health,
@@ -84,10 +83,10 @@ class FilterModule(object):
             'policy_variables': role_variables.policy_variables,
             'provisioning_refusal': gates.provisioning_refusal,
             'os_upgrade_in_progress_refusal': gates.os_upgrade_in_progress_refusal,
-            'health_signal_requirement': policies.require_health_signal,
-            'repairs_decision': policies.repairs_to_suspend,
-            'in_flight_instance_ids': policies.operations_in_progress,
+            'require_health_signal': policies.require_health_signal,
+            'repairs_to_suspend': policies.repairs_to_suspend,
+            'operations_in_progress': policies.operations_in_progress,
             'lease_settings': lease.lease_settings,
-            'maintenance_schedule': _checked(maintenance_schedule),
-            'window_stop': _checked(scheduling.window_stop_message),
+            'scheduled_plan': _checked(scheduled_plan),
+            'window_stop_message': _checked(scheduling.window_stop_message),
         }

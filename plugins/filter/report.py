@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that build the safe_maintenance role's report and its run log; the logic lives in module_utils/report.py."""
+"""Filters that build the safe_maintenance role's report and its run log; the logic lives in module_utils/_decisions
+(report, run_log, timeline)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

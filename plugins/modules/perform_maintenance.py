@@ -115,7 +115,7 @@ options:
     description:
       - Seconds between the end of one health poll and the start of the next, with O(wait_for_health=true).
       - V(0) takes the pace that keeps the polls inside Compute's and ARM's read limits for this many instances of a
-        scale set of this capacity (the collection's read-cost model, as the P(azure_vmss.maintenance.health_poll_interval#filter)
+        scale set of this capacity (the collection's read-cost model, as the P(azure_vmss.maintenance.poll_interval#filter)
         filter gives it; at least 5 s).
     type: int
     default: 0
@@ -490,7 +490,7 @@ class PerformMaintenance(object):
         if not module.params['wait_for_health'] or module.check_mode or not ids:
             return {}
         from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import health_wait
-        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+        from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import read_cost
         interval = module.params['health_poll_interval']
         if interval <= 0:
             # the scale set's GET of this run (read for its mode already): no request

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: azure_vmss.maintenance contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests the safe_maintenance role decides with; the logic lives in module_utils/decisions.py and controls.py."""
+"""Tests the safe_maintenance role decides with; the logic lives in module_utils/_answers/health.py and
+module_utils/_decisions/schedule.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -511,7 +511,7 @@ def bench_install(tools, args):
 # ------------------------------------------------------------------------------------------------ 4./5. maintenance
 def auto_poll_interval(batch, fleet):
     sys.path.insert(0, tools_coll_root[0])
-    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+    from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import read_cost
     return read_cost.poll_interval(batch, fleet)
 
 
@@ -520,8 +520,9 @@ tools_coll_root = [None]
 
 # the role's tasks, by name, and the phase of the run each one's ARM requests belong to (the last two health-poll
 # tasks are those of a tree before perform_maintenance waited for health itself: --baseline)
-PHASES = ((r"^Read the fleet's health before batch", "budget read (fleet, before batch 2+)"),
-          (r"^Maintain(, then wait| the instances of batch)", "perform_maintenance"),
+# (from the phase-prefixed names on, "Batch | " leads the batch's tasks)
+PHASES = ((r"^(Batch \| )?Read the fleet's health before batch", "budget read (fleet, before batch 2+)"),
+          (r"^(Batch \| )?Maintain(, then wait| the instances of batch)", "perform_maintenance"),
           (r"^Wait until every instance is running and healthy", "health polls"),
           (r"^Read every instance after health_timeout, batch", "health polls"),
           (r"lease", "lease (tags)"),

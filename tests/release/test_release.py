@@ -340,8 +340,8 @@ def test_ansible_runner_job_with_awx_azure_credential(installed, simulator, work
     report = None
     for event in job_events(artifacts):
         data = event.get('event_data', {})
-        # The role prints a summary; the report itself is the fact its 'Compose the report' task sets.
-        if event.get('event') == 'runner_on_ok' and data.get('task') == 'Compose the report':
+        # The role prints a summary; the report itself is the fact its 'Report | Compose the report' task sets.
+        if event.get('event') == 'runner_on_ok' and data.get('task') == 'Report | Compose the report':
             report = data['res']['ansible_facts']['safe_maintenance_report']
     assert report is not None, 'no report in the job events'
     totals = report['totals']

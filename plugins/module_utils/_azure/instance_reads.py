@@ -16,7 +16,7 @@ import json
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import describe_ids
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.orchestration import (
     FLEXIBLE, ids_for_mode_error)
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import read_cost
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.errors import AzureVmssError
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.fan_out import fan_out, NOT_STARTED
 

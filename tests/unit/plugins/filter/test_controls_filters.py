@@ -30,7 +30,7 @@ def test_bad_values_are_filter_errors_naming_the_variable():
         FILTERS['min_healthy_refusal']({'instances': 3, 'unhealthy_ids': []}, ['0'], 'two')
     assert 'safe_maintenance_min_healthy_instances' in str(caught.value)
     with pytest.raises(AnsibleFilterError) as caught:
-        PlanFilters().filters()['maintenance_plan']([], batch_sizes=['0%'])
+        PlanFilters().filters()['plan_batches']([], batch_sizes=['0%'])
     assert 'safe_maintenance_batch_sizes item 1' in str(caught.value)
 
 
@@ -39,6 +39,6 @@ def test_the_plan_filter_passes_batch_sizes_on():
               'maintenance_allowed': True, 'platform_update_domain': 0,
               'maintenance': {'is_customer_initiated_maintenance_allowed': True, 'last_operation_result_code': 'None'}}
              for i in range(4)]
-    plan = PlanFilters().filters()['maintenance_plan'](fleet, max_batch_instance_percent=100, batch_sizes=[1, '50%'])
+    plan = PlanFilters().filters()['plan_batches'](fleet, max_batch_instance_percent=100, batch_sizes=[1, '50%'])
     assert [b['instance_ids'] for b in plan['batches']] == [['0'], ['1', '2'], ['3']]
     assert FILTERS['pause_before_batch'](2, 5, 'PT1M') == 60

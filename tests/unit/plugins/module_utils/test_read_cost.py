@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure import read_cost
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers import read_cost
 
 
 @pytest.mark.parametrize('fleet, pages', [(0, 0), (1, 1), (100, 1), (101, 2), (1000, 10), (1001, 11)])
