@@ -123,13 +123,16 @@ def main(argv=None):
                    HTTPS_PROXY=c["https_proxy"], REQUESTS_CA_BUNDLE=c["ca_bundle"])
         os.makedirs(env["HOME"])
         initial = sim.state_summary()
-        injector = Injector(sim, scenarios)
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                   os.path.join(work, "inventory.yml"), os.path.join(work, "campaign.yml")]
+        injector = Injector(sim, scenarios, runner=OtherRuns(command, env, work, out, inventory))
+        killed = injector.killed_runs()
         injector.start()
         with open(os.path.join(out, "playbook.log"), "w") as log_file:
-            rc = subprocess.call([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                                  os.path.join(work, "inventory.yml"), os.path.join(work, "campaign.yml")],
+            # the runs to kill are each their own ansible-playbook (the injector starts them), not in this one
+            rc = subprocess.call(command + (["--limit", ":".join(["all"] + ["!" + n for n in killed])] if killed else []),
                                  env=env, cwd=work, stdout=log_file, stderr=subprocess.STDOUT)
-        injector.stopping.set()
+        injector.main_done.set()
         injector.join()
         final = sim.state_summary()
         log = sim.log
@@ -142,25 +145,80 @@ def main(argv=None):
     return judge(args, out, scenarios, inventory, log, initial, final, injector.done, rc, started)
 
 
+class OtherRuns:
+    """Starts another run of the role on one scale set, as its own controller (ansible-playbook process group,
+    HOME): "killed" (signs in as app, like the campaign's runs), "second" and "rerun" (as app2; the rerun breaks
+    the killed run's lease on purpose, as an operator would)."""
+
+    def __init__(self, command, env, work, out, inventory):
+        self.command, self.env, self.work, self.out, self.inventory = command, env, work, out, inventory
+
+    def __call__(self, name, which):
+        host = self.inventory["all"]["hosts"][name]
+        extra = {"safe_maintenance_report_path": other_report(self.out, name, which)}
+        if which != "killed":
+            extra["safe_maintenance_run_id"] = "%s-%s" % (host["safe_maintenance_run_id"], which)
+        if which == "rerun":
+            extra["safe_maintenance_break_lease"] = host["safe_maintenance_run_id"]
+        env = dict(self.env, HOME=os.path.join(self.work, "home-%s-%s" % (name, which)))
+        if which != "killed":
+            env.update(AZURE_CLIENT_ID=draw.SECOND_CLIENT_ID, AZURE_SECRET=draw.SECOND_SECRET)
+        os.makedirs(env["HOME"], exist_ok=True)
+        if os.path.exists(extra["safe_maintenance_report_path"]):
+            os.remove(extra["safe_maintenance_report_path"])
+        with open(os.path.join(self.out, "%s.%s.log" % (name, which)), "w") as log_file:
+            return subprocess.Popen(self.command + ["--limit", name, "-e", json.dumps(extra)], env=env, cwd=self.work,
+                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def other_report(out, name, which):
+    return os.path.join(out, "reports", "%s.%s.json" % (name, which))
+
+
+def results_of(out, s, main_failed, report_path):
+    """run -> {'failed', 'report'} for scenario s: the campaign's run, and the other runs it drew."""
+    name = s["scale_set"]["name"]
+    runs = {"main": {"failed": main_failed.get(name), "report": load_report(report_path)}}
+    for which in ("second", "rerun"):
+        path = os.path.join(out, "%s.%s.log" % (name, which))
+        if os.path.exists(path):
+            with open(path) as f:
+                runs[which] = {"failed": recap(f.read()).get(name), "report": load_report(other_report(out, name, which))}
+    return runs
+
+
+def load_report(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def judge(args, out, scenarios, inventory, log, initial, final, injected_all, rc, started):
     with open(os.path.join(out, "playbook.log")) as f:
         failed = recap(f.read())
     wall = time.monotonic() - started
-    if len(failed) != len(scenarios):
-        print("campaign: the playbook ran %d of %d scale sets (rc %d); see %s/playbook.log" % (
-            len(failed), len(scenarios), rc, out), file=sys.stderr)
+    killed = set(s["scale_set"]["name"] for s in scenarios if any(f["kind"] == "killed" for f in s["faults"]))
+    results = {}
+    for s in scenarios:
+        name = s["scale_set"]["name"]
+        results[name] = results_of(out, s, failed, inventory["all"]["hosts"][name]["safe_maintenance_report_path"])
+        if name in killed:   # the rerun stands for the run the campaign's playbook did not make
+            failed[name] = (results[name].get("rerun") or {}).get("failed")
+    ran = [name for name, value in failed.items() if value is not None]
+    if len(ran) != len(scenarios):
+        print("campaign: the playbooks ran %d of %d scale sets (rc %d); see %s/playbook.log" % (
+            len(ran), len(scenarios), rc, out), file=sys.stderr)
         return 2
     initial_sets, final_sets = scale_sets_of(initial), scale_sets_of(final)
     violations, faults = [], collections.Counter()
     for s in scenarios:
         name = s["scale_set"]["name"]
-        report_path = inventory["all"]["hosts"][name]["safe_maintenance_report_path"]
-        report = json.load(open(report_path)) if os.path.exists(report_path) else None
         injected = [f for f in injected_all if f["scale_set"] == name and "error" not in f]
         for f in [f for f in s["faults"] if f.get("at") == "load"] + injected:
             faults[f["kind"]] += 1
-        for invariant, detail in check.check_scenario(s, log, initial_sets[name], final_sets[name], injected,
-                                                      {"failed": failed[name], "report": report}):
+        for invariant, detail in check.judge_scenario(s, log, initial_sets[name], final_sets[name], injected,
+                                                      results[name]):
             violations.append(dict(k=s["k"], seed=args.seed, invariant=invariant, detail=detail, scale_set=name))
     posted = sum(len(b) for s in scenarios for _at, b, _seq, _status in check.posts(log, s["scale_set"]["name"]))
     summary = dict(seed=args.seed, scenarios=len(scenarios), forks=args.forks, wall_seconds=round(wall, 1),

@@ -18,7 +18,13 @@ INVARIANTS = {
     "floor": "no batch leaves fewer healthy instances than safe_maintenance_min_healthy_instances",
     "repairs": "automatic repairs are resumed whenever the run suspended them",
     "report": "the exit status and the report agree with what the log and state show was maintained",
+    "one_run": "no run POSTs while another run that POSTs holds the scale set (a second run, a rerun)",
 }
+
+# A scenario with another run (draw.OTHER_RUNS) is judged per run on that run's requests (the log names the
+# principal: the campaign's runs sign in as "app", the second run and the rerun as "app2"), and on all of them for
+# the rules that span runs.
+ACROSS_RUNS = ("twice", "not_eligible", "repairs")
 
 
 def epoch(text):
@@ -93,10 +99,60 @@ def fleet_reads(log, name):
     return out
 
 
-def check_scenario(s, log, initial, final, injected, result):
+def judge_scenario(s, log, initial, final, injected, results):
+    """Violations of scenario ``s``, whatever runs it had. ``results``: run -> {'failed', 'report'}, with run
+    "main" (the campaign's playbook), "second" or "rerun" (as principal app2) or "killed" (no result)."""
+    other = next((f for f in s["faults"] if f["kind"] in ("second_run", "killed")), None)
+    if other is None:
+        return check_scenario(s, log, initial, final, injected, results["main"])
+    name = s["scale_set"]["name"]
+    found = check_scenario(s, log, initial, final, injected, {}, rules=ACROSS_RUNS)
+    found += one_run(log, name)
+    per_run = [i for i in INVARIANTS if i not in ACROSS_RUNS and i != "one_run"]
+    if other["kind"] == "second_run":
+        found += check_scenario(s, log, initial, final, injected, results["main"], principal="app", rules=per_run)
+    else:
+        # the killed run has no exit status or report of its own: the rerun's are judged
+        found += check_scenario(s, log, initial, final, injected, {}, principal="app",
+                                rules=[i for i in per_run if i != "report"])
+        found += check_scenario(s, log, initial, final, injected, results["rerun"], principal="app2", rules=per_run)
+    return found
+
+
+def one_run(log, name):
+    """one_run: a run's POST while another run that POSTs too is active on the scale set (between its first and
+    last request). With the lease a second run backs off before any POST, and a rerun starts after the kill."""
+    spans, sent = {}, {}
+    for e in log:
+        who = e.get("principal")
+        if not who or scale_set_of(e) != name:
+            continue
+        at = epoch(e["time"])
+        first, last = spans.get(who, (at, at))
+        spans[who] = (min(first, at), max(last, at))
+        if e["method"] == "POST" and e["path"].endswith("/performMaintenance"):
+            sent.setdefault(who, []).append(at)
+    for who, times in sorted(sent.items()):
+        for other, (first, last) in sorted(spans.items()):
+            inside = [at for at in times if first <= at <= last]
+            if other != who and other in sent and inside:
+                return [("one_run", "run %s sent %d POST(s) while run %s (which sent %d) was active on the scale set"
+                         % (who, len(inside), other, len(sent[other])))]
+    return []
+
+
+def check_scenario(s, log, initial, final, injected, result, principal=None, rules=None):
     """Violations of scenario ``s`` as [(invariant, detail)]. ``initial``/``final``: the scale set's entry of the
     simulator's state before and after; ``injected``: the runtime faults injected on it (with ``at``);
-    ``result``: {'failed': bool, 'report': dict or None}."""
+    ``result``: {'failed': bool, 'report': dict or None}; ``principal``: judge only that run's requests;
+    ``rules``: only these invariants."""
+    if principal:
+        log = [e for e in log if e.get("principal") == principal]
+    found = _check_scenario(s, log, initial, final, injected, result)
+    return [f for f in found if rules is None or f[0] in rules]
+
+
+def _check_scenario(s, log, initial, final, injected, result):
     name = s["scale_set"]["name"]
     v = s["variables"]
     signal = s["scale_set"]["health_signal"]

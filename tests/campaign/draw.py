@@ -1,5 +1,6 @@
 """Draw the campaign's scenarios from a seed: one small scale set per scenario, the role's variables within their
-documented ranges, and the faults injected before and during the run.
+documented ranges, the faults injected before and during the run, and now and then another run of the role on the
+same scale set (a second run, or the controller killed mid-batch and a rerun).
 
 Scenario k of seed S is drawn from its own random source (``S:k``), so ``--only k`` replays exactly that draw.
 Durations are real seconds (the simulator's time scale is 1): maintenance takes 1-3 s, recovery 1-2 s, so a
@@ -10,11 +11,15 @@ import random
 
 RG = "rg-campaign"
 SUBSCRIPTION = "22222222-2222-4222-8222-222222222222"
+SECOND_CLIENT_ID = "aaaaaaaa-0000-4000-8000-000000000002"
+SECOND_SECRET = "sim-secret-app-2"
 
 # Faults drawn into the scenario itself (what the instance does when it is maintained)...
 INSTANCE_FAULTS = ("never_recovers", "recovers_late", "fails", "MaintenanceAborted", "RetryLater")
 # ... and injected through the control API at a random moment of the run.
 RUNTIME_FAULTS = ("unhealthy", "never_recovers", "http_5xx", "dropped", "throttled", "tokens_expired", "alert")
+# ... and other runs of the role on the same scale set: a second run, a rerun after the controller was killed.
+OTHER_RUNS = ("second_run", "killed")
 
 
 def scale_set_name(k):
@@ -86,6 +91,14 @@ def draw_scenario(seed, k):
             fault["severity"] = rnd.choice(["Sev0", "Sev1", "Sev2", "Sev3"])
         faults.append(fault)
     repairs = rnd.random() < 0.5
+    # Another run on the same scale set, drawn last so that the draws above stay as they were for every seed:
+    # a second run started while the first works (it must not POST while the first holds the scale set), or the
+    # controller killed mid-batch and the run started again with the killed run's lease broken on purpose.
+    other_run = rnd.random()
+    if other_run < 0.07:
+        faults.append({"kind": "second_run", "delay": round(rnd.uniform(0.0, 20.0), 1)})
+    elif other_run < 0.14:
+        faults.append({"kind": "killed", "after_posts": rnd.choice([1, 1, 2]), "delay": round(rnd.uniform(0.0, 3.0), 1)})
     scale_set = {
         "name": name, "orchestration_mode": "Flexible" if flexible else "Uniform",
         "health_signal": health_signal,
@@ -143,8 +156,11 @@ def scenario_file(scenarios):
         "name": "campaign",
         "tenant": "11111111-1111-4111-8111-111111111111",
         "subscriptions": [{"id": SUBSCRIPTION, "display_name": "campaign"}],
+        # the second run and the rerun sign in as "app2", so the log tells which run sent what
         "principals": [{"name": "app", "default": True, "client_id": "aaaaaaaa-0000-4000-8000-000000000001",
-                        "secret": "sim-secret-app-1", "subscriptions": "all", "role": "Contributor"}],
+                        "secret": "sim-secret-app-1", "subscriptions": "all", "role": "Contributor"},
+                       {"name": "app2", "client_id": SECOND_CLIENT_ID, "secret": SECOND_SECRET,
+                        "subscriptions": "all", "role": "Contributor"}],
         "defaults": {"maintenance": {"duration": 1, "recovery": 1, "retry_after": 1}, "token_lifetime": 3600},
         "resource_groups": [{"name": RG, "location": "westeurope",
                              "scale_sets": [s["scale_set"] for s in scenarios]}],

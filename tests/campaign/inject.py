@@ -1,28 +1,52 @@
 """Inject the drawn runtime faults through the simulator's control API, each at its moment of the run, and record
-when each took effect (the simulator's clock), for the checker."""
+when each took effect (the simulator's clock), for the checker. Also start the other runs of the role that a
+scenario draws (a second run; a run killed mid-batch, then its rerun), each its own ansible-playbook process."""
 
+import os
+import signal
 import threading
 import time
 
 from draw import RG
 
+# Other runs' ansible-playbook processes at once, beside the campaign's own (each is a whole controller).
+MAX_OTHER_RUNS = 2
+
 
 class Injector(threading.Thread):
     """Runs beside the playbook: sleeps until each fault's moment (seconds after the start), then injects it."""
 
-    def __init__(self, sim, scenarios):
+    def __init__(self, sim, scenarios, runner=None):
         super().__init__(daemon=True)
         self.sim = sim
         self.plan = sorted(((f["after"], s["scale_set"]["name"], f) for s in scenarios for f in s["faults"]
                             if "after" in f), key=lambda item: item[0])
         self.done = []       # {scale_set, kind, at (simulator epoch), ...} as injected
         self.stopping = threading.Event()
+        # runner(name, which) -> a started process of the role on scale set `name`: which is "killed" (the run
+        # to kill, as principal app), "rerun" or "second" (as principal app2)
+        self.runner = runner
+        self.main_done = threading.Event()   # the campaign's playbook ended: start what is still waiting
+        self.watch = dict((s["scale_set"]["name"], dict(f)) for s in scenarios for f in s["faults"]
+                          if f["kind"] in ("second_run", "killed"))
+        self.queue = []      # (name, which) to start when fewer than MAX_OTHER_RUNS run
+        self.running = {}    # name -> (which, process)
+        self.seen = {}       # name -> {'first': monotonic time of its first request by app, 'posts': accepted}
+        self.log_seq = 0
+
+    def killed_runs(self):
+        return sorted(name for name, f in self.watch.items() if f["kind"] == "killed")
 
     def run(self):
         start = time.monotonic()
         pending = list(self.plan)
         undo = []            # (monotonic time, action) to take back: throttling, alerts
-        while (pending or undo) and not self.stopping.is_set():
+        for name in self.killed_runs():
+            self.queue.append((name, "killed"))
+        while not self.stopping.is_set():
+            others = self.other_runs()
+            if not (pending or undo or others) or (self.main_done.is_set() and not others):
+                break
             now = time.monotonic() - start
             if pending and pending[0][0] <= now:
                 _after, name, fault = pending.pop(0)
@@ -37,6 +61,70 @@ class Injector(threading.Thread):
                 undo.pop(0)[1]()
                 continue
             self.stopping.wait(0.2)
+        for _which, process in self.running.values():   # stopped early: leave no controller behind
+            _kill(process)
+
+    def other_runs(self):
+        """Start, watch and kill the other runs; True while any is waiting or running."""
+        if not self.watch or self.runner is None:
+            return False
+        self.follow_log()
+        for name, (which, process) in list(self.running.items()):
+            fault = self.watch[name]
+            if process.poll() is not None:
+                del self.running[name]
+                fault["rc_" + which] = process.returncode
+                if which == "killed":
+                    fault["killed"] = False   # it ended before its moment came; rerun all the same
+                    self.record(name, fault)
+                    self.queue.insert(0, (name, "rerun"))
+                continue
+            if which == "killed" and "kill_at" not in fault:
+                seen = self.seen.get(name, {})
+                if seen.get("posts", 0) >= fault["after_posts"]:
+                    fault["kill_at"] = time.monotonic() + fault["delay"]
+            if which == "killed" and time.monotonic() >= fault.get("kill_at", float("inf")):
+                _kill(process)
+                fault["killed"] = True
+                self.record(name, fault)
+                del self.running[name]
+                fault["rc_killed"] = process.returncode
+                self.queue.insert(0, (name, "rerun"))   # at once, while its batch may still be in flight
+        for name, fault in self.watch.items():
+            if fault["kind"] != "second_run" or "queued" in fault:
+                continue
+            first = self.seen.get(name, {}).get("first")
+            if self.main_done.is_set() or (first is not None and time.monotonic() >= first + fault["delay"]):
+                fault["queued"] = True
+                self.queue.insert(0, (name, "second"))   # before the runs to kill still waiting: it must overlap
+        while self.queue and len(self.running) < MAX_OTHER_RUNS:
+            name, which = self.queue.pop(0)
+            self.running[name] = (which, self.runner(name, which))
+            if which == "second":
+                self.record(name, self.watch[name])
+        return bool(self.queue or self.running or any(
+            f["kind"] == "second_run" and "queued" not in f for f in self.watch.values()))
+
+    def follow_log(self):
+        """What the runs as principal app did so far, per scale set: their first request, accepted POSTs."""
+        entries = self.sim.log_since(self.log_seq)
+        if entries:
+            self.log_seq = entries[-1]["seq"]
+        for e in entries:
+            if e.get("principal") != "app":
+                continue
+            path = e.get("path") or ""
+            for name in self.watch:
+                if "/%s/" % name in path or path.endswith("/" + name) or "/%s-vm" % name in path:
+                    seen = self.seen.setdefault(name, {"first": time.monotonic(), "posts": 0})
+                    if (e["method"] == "POST" and path.endswith("/performMaintenance")
+                            and e["status"] in (200, 202)):
+                        seen["posts"] += 1
+
+    def record(self, name, fault):
+        """The fault as it happened; the same dict takes the other run's exit status when it ends."""
+        fault.update(scale_set=name, at=self.sim.now())
+        self.done.append(fault)
 
     def inject(self, name, fault, undo, now):
         kind = fault["kind"]
@@ -65,3 +153,12 @@ class Injector(threading.Thread):
             undo.append((now + fault["resolve_after"], lambda: self.sim.resolve_alert(name=alert)))
             undo.sort(key=lambda item: item[0])
         return dict(fault)
+
+
+def _kill(process):
+    """The controller killed: its whole process group (ansible-playbook, its workers, the module processes)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
