@@ -82,16 +82,17 @@ BITES = {
                         faults=[{"kind": "second_run", "delay": 5.0}]),
 }
 
-# Scenarios the unbroken build runs beside the bite scenarios, for what no single invariant owns: the controller
-# killed after the first accepted POST, and the run started again with the killed run's lease broken on purpose
-# (its in-flight instance must be waited for, not sent again; repairs it suspended must be resumed).
+
 def killed_mid_batch(k):
+    """The controller killed after the first accepted POST, and the run started again with the killed run's lease
+    broken on purpose: its in-flight instances must be waited for, not sent again; repairs it suspended resumed."""
     s = scenario(k, variables={"safe_maintenance_max_batch_instance_percent": 34}, repairs=True,
                  faults=[{"kind": "killed", "after_posts": 1, "delay": 0.5}])
     s["scale_set"]["maintenance"]["duration"] = 25   # still in flight when the rerun reads the scale set
     return s
 
 
+# Scenarios the unbroken build runs beside the bite scenarios, for what no single invariant owns.
 UNBROKEN_ALSO = [killed_mid_batch(10)]
 
 
