@@ -106,17 +106,60 @@ def judge_scenario(s, log, initial, final, injected, results):
     if other is None:
         return check_scenario(s, log, initial, final, injected, results["main"])
     name = s["scale_set"]["name"]
-    found = check_scenario(s, log, initial, final, injected, {}, rules=ACROSS_RUNS)
+    found = check_scenario(s, log, initial, final, injected, {}, rules=[i for i in ACROSS_RUNS if i != "twice"])
+    found += twice_across_runs(s, log, name)
     found += one_run(log, name)
     per_run = [i for i in INVARIANTS if i not in ACROSS_RUNS and i != "one_run"]
+    first = first_attempts(log, name)
     if other["kind"] == "second_run":
-        found += check_scenario(s, log, initial, final, injected, results["main"], principal="app", rules=per_run)
+        found += check_scenario(s, log, initial, final, injected, results["main"], principal="app", rules=per_run,
+                                first=first)
     else:
         # the killed run has no exit status or report of its own: the rerun's are judged
         found += check_scenario(s, log, initial, final, injected, {}, principal="app",
-                                rules=[i for i in per_run if i != "report"])
-        found += check_scenario(s, log, initial, final, injected, results["rerun"], principal="app2", rules=per_run)
+                                rules=[i for i in per_run if i != "report"], first=first)
+        found += check_scenario(s, log, initial, final, injected, results["rerun"], principal="app2", rules=per_run,
+                                first=first)
     return found
+
+
+def retryable(s):
+    """Instances whose drawn outcome is RetryLater or MaintenanceAborted: Azure's answer to their first attempt
+    leaves them eligible, to be tried again later (the simulator's outcome is for one attempt; the next completes)."""
+    kinds = ("RetryLater", "MaintenanceAborted")
+    return set(f["instance"] for f in s["faults"] if f.get("at") == "load" and f["kind"] in kinds)
+
+
+def first_attempts(log, name):
+    """instance -> the principal whose POST of it Azure accepted first."""
+    out = {}
+    for e in log:
+        for _at, ids, _seq, _status in posts([e], name):
+            for i in ids:
+                out.setdefault(i, e.get("principal"))
+    return out
+
+
+def twice_across_runs(s, log, name):
+    """twice, over every run: no instance named again after a POST naming it was accepted, except one retry by a
+    later run of an instance Azure answered RetryLater or MaintenanceAborted (what Azure asks for: it is eligible
+    again; within a run the role does not retry)."""
+    again = retryable(s)
+    accepted_by, dup = {}, set()
+    for e in log:
+        who = e.get("principal")
+        for _at, ids, _seq, status in posts([e], name, accepted_only=False):
+            for i in ids:
+                before = accepted_by.get(i, [])
+                if before and not (i in again and len(before) == 1 and before[0] != who):
+                    dup.add(i)
+            if status in (200, 202):
+                for i in ids:
+                    accepted_by.setdefault(i, []).append(who)
+    if dup:
+        return [("twice", "instances %s were POSTed again after Azure had accepted them (runs: %s)" % (
+            sorted(dup), dict((i, accepted_by.get(i)) for i in sorted(dup))))]
+    return []
 
 
 def one_run(log, name):
@@ -141,18 +184,21 @@ def one_run(log, name):
     return []
 
 
-def check_scenario(s, log, initial, final, injected, result, principal=None, rules=None):
+def check_scenario(s, log, initial, final, injected, result, principal=None, rules=None, first=None):
     """Violations of scenario ``s`` as [(invariant, detail)]. ``initial``/``final``: the scale set's entry of the
     simulator's state before and after; ``injected``: the runtime faults injected on it (with ``at``);
     ``result``: {'failed': bool, 'report': dict or None}; ``principal``: judge only that run's requests;
-    ``rules``: only these invariants."""
+    ``rules``: only these invariants; ``first``: instance -> the run whose attempt met its drawn outcome."""
+    spent = set()
     if principal:
         log = [e for e in log if e.get("principal") == principal]
-    found = _check_scenario(s, log, initial, final, injected, result)
+        # a drawn RetryLater or MaintenanceAborted is for one attempt: the other run's retry completes
+        spent = set(i for i in retryable(s) if (first or {}).get(i, principal) != principal)
+    found = _check_scenario(s, log, initial, final, injected, result, spent)
     return [f for f in found if rules is None or f[0] in rules]
 
 
-def _check_scenario(s, log, initial, final, injected, result):
+def _check_scenario(s, log, initial, final, injected, result, spent=frozenset()):
     name = s["scale_set"]["name"]
     v = s["variables"]
     signal = s["scale_set"]["health_signal"]
@@ -196,7 +242,7 @@ def _check_scenario(s, log, initial, final, injected, result):
     # what the drawn and injected faults make of each instance once maintained
     load_faults = dict((f["instance"], f["kind"]) for f in s["faults"] if f.get("at") == "load")
     never = set(i for i, k in load_faults.items() if k in ("never_recovers", "recovers_late")) if signal else set()
-    failed_outcome = set(i for i, k in load_faults.items() if k in ("MaintenanceAborted", "RetryLater"))
+    failed_outcome = set(i for i, k in load_faults.items() if k in ("MaintenanceAborted", "RetryLater")) - set(spent)
     fails = set(i for i, k in load_faults.items() if k == "fails")
     post_time = dict((i, at) for at, b, _seq, _status in reversed(accepted) for i in b)
     for f in injected:

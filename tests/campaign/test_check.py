@@ -96,3 +96,41 @@ def test_repairs_suspended_by_the_killed_run_must_be_resumed_by_the_rerun():
     assert [f[0] for f in check.judge_scenario(scenario("killed"), log, STATE, left, [], results)] == ["repairs"]
     resumed = dict(FINAL, repairs_state="Running")
     assert check.judge_scenario(scenario("killed"), log + [resume], STATE, resumed, [], results) == []
+
+
+def with_outcome(kind, instance, outcome):
+    s = scenario(kind)
+    s["faults"].append({"kind": outcome, "instance": instance, "at": "load"})
+    return s
+
+
+def test_a_later_run_may_retry_once_what_azure_answered_retry_later():
+    # seed 6, scenarios 56 and 72: the killed run's attempt met RetryLater, the rerun's retry completed
+    log = [entry(1, 0, "app"), lease(2, 1, "app"), post(3, 2, "app", ["0"]),
+           entry(4, 8, "app2"), lease(5, 9, "app2"), post(6, 10, "app2", ["0"]), lease(7, 11, "app2"),
+           post(8, 12, "app2", ["1"]), entry(9, 14, "app2")]
+    results = {"main": {"failed": None, "report": None}, "rerun": {"failed": False, "report": report(["0", "1"])}}
+    variables = {"safe_maintenance_max_unhealthy_upgraded_instance_percent": 50}
+    s = with_outcome("killed", "0", "RetryLater")
+    s["variables"].update(variables)
+    assert check.judge_scenario(s, log, STATE, FINAL, [], results) == []
+    # the rerun's own first attempt of it would count against its after-batch budget
+    s = with_outcome("killed", "1", "RetryLater")
+    s["variables"].update(variables)
+    log2 = log[:3] + [entry(4, 8, "app2"), lease(5, 9, "app2"), post(6, 10, "app2", ["1"]), lease(7, 11, "app2"),
+                      post(8, 12, "app2", ["2"]), entry(9, 14, "app2")]
+    results["rerun"]["report"] = report(["1", "2"])
+    found = check.judge_scenario(s, log2, STATE, FINAL, [], results)
+    assert [f[0] for f in found] == ["after_budget"]
+
+
+def test_no_retry_within_a_run_and_never_a_third_attempt():
+    s = with_outcome("killed", "0", "MaintenanceAborted")
+    same_run = [entry(1, 0, "app"), post(2, 1, "app", ["0"]), post(3, 3, "app", ["0"]), entry(4, 4, "app")]
+    assert [f[0] for f in check.twice_across_runs(s, same_run, "ss-001")] == ["twice"]
+    third = [entry(1, 0, "app"), post(2, 1, "app", ["0"]), entry(3, 5, "app2"), post(4, 6, "app2", ["0"]),
+             post(5, 8, "app2", ["0"])]
+    assert [f[0] for f in check.twice_across_runs(s, third, "ss-001")] == ["twice"]
+    # an instance without such an outcome is never sent again, by any run
+    plain = [entry(1, 0, "app"), post(2, 1, "app", ["1"]), entry(3, 5, "app2"), post(4, 6, "app2", ["1"])]
+    assert [f[0] for f in check.twice_across_runs(s, plain, "ss-001")] == ["twice"]
