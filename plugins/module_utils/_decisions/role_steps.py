@@ -113,10 +113,14 @@ def repairs_plan(scale_set, suspend_setting=True, lease_enabled=False, lease_tak
 
 def repairs_after_suspend(repairs, suspend_result):
     """The repairs record after the suspend step: unchanged when the step did not run; otherwise suspended
-    exactly when the request changed the service (only then does the run resume them)."""
+    when the request changed the service, or when it failed (only then does the run resume them).
+
+    A failed request may still have been applied: an answer lost after Azure took the request (a dropped
+    connection) reads as a failure. So the run resumes them at its end all the same; resuming a service that
+    runs sends nothing (orchestration_service reads the state first)."""
     record = dict(repairs)
     if not _skipped(suspend_result):
-        record['suspended'] = bool(suspend_result.get('changed'))
+        record['suspended'] = bool(suspend_result.get('changed') or suspend_result.get('failed'))
     return record
 
 
