@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 
+from check import posts, scale_set_of
 from draw import RG
 
 # Other runs' ansible-playbook processes at once, beside the campaign's own (each is a whole controller).
@@ -113,13 +114,10 @@ class Injector(threading.Thread):
         for e in entries:
             if e.get("principal") != "app":
                 continue
-            path = e.get("path") or ""
-            for name in self.watch:
-                if "/%s/" % name in path or path.endswith("/" + name) or "/%s-vm" % name in path:
-                    seen = self.seen.setdefault(name, {"first": time.monotonic(), "posts": 0})
-                    if (e["method"] == "POST" and path.endswith("/performMaintenance")
-                            and e["status"] in (200, 202)):
-                        seen["posts"] += 1
+            name = scale_set_of(e)
+            if name in self.watch:
+                seen = self.seen.setdefault(name, {"first": time.monotonic(), "posts": 0})
+                seen["posts"] += sum(1 for _post in posts([e], name))   # accepted performMaintenance POSTs
 
     def record(self, name, fault):
         """The fault as it happened; the same dict takes the other run's exit status when it ends."""
