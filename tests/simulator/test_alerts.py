@@ -80,10 +80,11 @@ def test_resolve_by_control_api_and_by_time(sim, token):
     # resolve_after is in scenario seconds (time scale 0.01: 30 s -> 0.3 s)
     sim.fire_alert(name="blip", severity="Sev1", resource_group=RG, scale_set="vmss-zoned", resolve_after=30)
     fired = {"monitorCondition": "Fired", "targetResource": VMSS_ID}
-    assert names(listed(sim, token, **fired)) == ["blip", "disk"]
+    # blip is listed until its 0.3 s are up, which on a busy machine may be before this read: either is right
+    assert names(listed(sim, token, **fired)) in (["blip", "disk"], ["disk"])
     r = control(sim, "POST", "/alerts/resolve", {"name": "disk"})
     assert r.status_code == 200 and r.json()["alerts"][0]["properties"]["essentials"]["monitorCondition"] == "Resolved"
-    assert names(listed(sim, token, **fired)) == ["blip"]
+    assert names(listed(sim, token, **fired)) in (["blip"], [])
     time.sleep(0.5)
     assert listed(sim, token, **fired)["value"] == []
     resolved = listed(sim, token, monitorCondition="Resolved")["value"]

@@ -349,10 +349,15 @@ def _power(iv):
 
 
 def test_perform_maintenance_lro_and_state_transitions(sim, client):
+    # held, the clock is at the operation's start for the first read however long the POST took to answer
+    sim.hold_clock()
     poller = client.virtual_machine_scale_sets.begin_perform_maintenance(
         RG, "vmss-zoned", vm_instance_i_ds=VirtualMachineScaleSetVMInstanceIDs(instance_ids=["0", "10"]))
     post = [e for e in sim.log if e["route"] == "perform_maintenance"][0]
     assert post["status"] == 202 and post["body"] == {"instanceIds": ["0", "10"]}
+    iv = _iv(client, "vmss-zoned", "0")
+    assert (_power(iv), iv.vm_health.status.code) == ("PowerState/stopping", "HealthState/unknown")
+    sim.release_clock()
     seen = set()
     health = set()
     while not poller.done():
@@ -377,6 +382,7 @@ def test_perform_maintenance_lro_and_state_transitions(sim, client):
 
 
 def test_lro_headers_and_location_monitor(sim, token):
+    sim.hold_clock()   # in progress until the test moves the clock, however slowly the requests go
     r = arm(sim, "POST", vmss_path("vmss-zoned", "/performMaintenance"), token=token, body={"instanceIds": ["1"]})
     assert r.status_code == 202 and r.content == b""
     aso, loc = r.headers["Azure-AsyncOperation"], r.headers["Location"]
@@ -387,7 +393,7 @@ def test_lro_headers_and_location_monitor(sim, token):
     assert st["status"] == "InProgress" and "startTime" in st and st["name"] in aso
     m = requests.get(loc, headers={"Authorization": "Bearer " + token}, verify=sim.ca_bundle)
     assert m.status_code == 202
-    time.sleep(60 * 0.01 + 0.05)
+    sim.advance_clock(by=60 * 0.01 + 0.05)   # past the end of its 60 scenario seconds
     m = requests.get(loc, headers={"Authorization": "Bearer " + token}, verify=sim.ca_bundle)
     assert m.status_code == 200 and m.content == b""
     st = requests.get(aso, headers={"Authorization": "Bearer " + token}, verify=sim.ca_bundle).json()
@@ -468,23 +474,27 @@ def test_second_maintenance_while_running_is_409(sim, token):
 # throttling and faults
 
 def test_429_retry_after_honoured_by_sdk(sim, client):
-    sim.set_throttle(overrides={"vm_get": {"capacity": 2, "refill_per_second": 1.0}})
-    for _unused in range(2):
-        _iv(client, "vmss-zoned", "0")
+    # A bucket refilling by the clock would answer 429 here only if this machine sent the requests quickly
+    # enough; a held bucket never refills, so the SDK's retry would meet 429 again. The injected 429 is exact.
+    sim.set_fault(route="vm_instance_view", error_rate=1.0, error_status=429, retry_after=1, count=1)
+    _iv(client, "vmss-zoned", "0")
+    _iv(client, "vmss-zoned", "0")
+    sim.set_fault(route="vm_instance_view", error_rate=1.0, error_status=429, retry_after=1, count=1)
     t = time.time()
     iv = _iv(client, "vmss-zoned", "0")   # 429, Retry-After: 1, azure-core waits then succeeds
     assert time.time() - t >= 0.9 and iv.platform_update_domain == 0
     statuses = [e["status"] for e in sim.log if e["route"] == "vm_instance_view"]
-    assert statuses == [200, 200, 429, 200]
+    assert statuses == [429, 200, 200, 429, 200]
     c = sim.counters
-    assert c["throttled"] == 1 and c["by_route_status"]["vm_instance_view"]["429"] == 1
+    assert c["throttled"] == 2 and c["by_route_status"]["vm_instance_view"]["429"] == 2
 
 
 def test_429_body_and_headers(sim, token):
     sim.set_throttle(overrides={"high_cost_get": {"capacity": 1, "refill_per_second": 0.5}})
+    sim.hold_throttle_clock()   # however long the first request takes, the bucket is still empty for the second
     assert arm(sim, "GET", vmss_path("vmss-zoned", "/virtualMachines"), token=token).status_code == 200
     r = arm(sim, "GET", vmss_path("vmss-zoned", "/virtualMachines"), token=token)
-    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2"
     err = r.json()["error"]
     assert err["code"] == "OperationNotAllowed" and err["details"][0]["code"] == "TooManyRequests"
     assert err["details"][0]["target"].startswith("HighCostGetVMScaleSet")
@@ -492,6 +502,7 @@ def test_429_body_and_headers(sim, token):
 
 def test_arm_bucket_refills(sim, token):
     sim.set_throttle(overrides={"arm_reads": {"capacity": 3, "refill_per_second": 5.0}})
+    sim.hold_throttle_clock()   # the bucket refills only by what the test moves the clock on
     rem = []
     for _unused in range(3):
         r = arm(sim, "GET", "/subscriptions/" + SUB, token=token)
@@ -499,8 +510,15 @@ def test_arm_bucket_refills(sim, token):
     assert rem == [2, 1, 0]
     r = arm(sim, "GET", "/subscriptions/" + SUB, token=token)
     assert r.status_code == 429 and r.json()["error"]["code"] == "SubscriptionRequestsThrottled"
-    time.sleep(0.45)
-    assert arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 200
+    assert arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 429, "still empty while held"
+    sim.hold_throttle_clock(advance=0.45)   # 2.25 tokens at 5 per second
+    rem = []
+    for _unused in range(2):
+        r = arm(sim, "GET", "/subscriptions/" + SUB, token=token)
+        rem.append((r.status_code, int(r.headers["x-ms-ratelimit-remaining-subscription-reads"])))
+    assert rem == [(200, 1), (200, 0)]
+    assert arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 429
+    sim.release_throttle_clock()
     sim.set_throttle(enabled=False)
     assert all(arm(sim, "GET", "/subscriptions/" + SUB, token=token).status_code == 200 for _unused in range(5))
 
@@ -636,15 +654,15 @@ def test_large_scenario_loads_quickly():
 
 
 def test_post_429_is_retried_after_retry_after(sim, client):
-    sim.set_throttle(overrides={"update": {"capacity": 1, "refill_per_second": 1.0}})
     client.virtual_machine_scale_set_vms.begin_perform_maintenance(RG, "vmss-zoned", "0").result()
+    # injected rather than a bucket's: a bucket refilling by the clock may have refilled by now on a busy machine
+    sim.set_fault(route="vm_perform_maintenance", error_rate=1.0, error_status=429, retry_after=1, count=1)
     t = time.time()
     client.virtual_machine_scale_set_vms.begin_perform_maintenance(RG, "vmss-zoned", "1").result()
-    assert time.time() - t >= 0.5
-    posts = [(e["path"].split("/")[-2], e["status"]) for e in sim.log if e["method"] == "POST"]
-    assert posts == [("0", 202), ("1", 429), ("1", 202)]
-    w = [e for e in sim.log if e["method"] == "POST"]
-    assert all(e["principal"] == "app" for e in w)
+    assert time.time() - t >= 0.9
+    w = [e for e in sim.log if e["route"] == "vm_perform_maintenance"]   # not the sign-in's POST
+    assert [(e["path"].split("/")[-2], e["status"]) for e in w] == [("0", 202), ("1", 429), ("1", 202)]
+    assert all(e["principal"] == "app" for e in w if e["status"] == 202)   # the injected 429 comes before sign-in checks
 
 
 def test_log_file_and_global_latency(tmp_path):
@@ -653,9 +671,10 @@ def test_log_file_and_global_latency(tmp_path):
     with Simulator(scenario="basic", latency_ms=20, log_file=str(lf)) as s:
         r = requests.get(s.base_url + "/metadata/endpoints", params={"api-version": "2022-09-01"}, verify=s.ca_bundle)
         assert r.status_code == 200
-        t = time.time()
-        requests.get(s.control_url + "/health", verify=s.ca_bundle)
-        control_time = time.time() - t
+        # control requests skip the injected delays: a delay fault on every route is left untouched by one
+        s.set_fault(route="*", latency_ms=60000, count=1)
+        assert requests.get(s.control_url + "/health", verify=s.ca_bundle).status_code == 200
+        assert s.state.faults[0]["count"] == 1
+        s.clear_faults()
     lines = [json.loads(x) for x in lf.read_text().splitlines()]
     assert [x["route"] for x in lines] == ["metadata"] and lines[0]["latency_ms"] >= 20
-    assert control_time < 0.5

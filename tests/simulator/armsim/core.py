@@ -276,6 +276,18 @@ class Simulator:
                                                       ("refill_scale", refill_scale), ("overrides", overrides))
                                     if v is not None})
 
+    def hold_throttle_clock(self, advance=0.0):
+        """Hold the throttling buckets' clock (tests): held, a bucket refills only by what advance= adds, each
+        call moving the held time on by that many seconds, so its answers do not depend on how long the
+        requests took. release_throttle_clock() lets it run again."""
+        from .throttling import bucket_now
+        with self.lock:
+            self.state.throttle_held_at = bucket_now(self.state) + float(advance)
+
+    def release_throttle_clock(self):
+        with self.lock:
+            self.state.throttle_held_at = None
+
     def set_token_lifetime(self, seconds):
         control.set_tokens(self, {"lifetime_seconds": seconds})
 
@@ -294,6 +306,15 @@ class Simulator:
         if r.status != 200:
             raise ValueError(r.body)
         return r.body
+
+    def hold_clock(self):
+        """Hold the simulated clock (Clock.hold); advance_clock() still moves it; release_clock() lets it run."""
+        with self.lock:
+            self.state.clock.hold()
+
+    def release_clock(self):
+        with self.lock:
+            self.state.clock.release()
 
     def fire_alert(self, **spec):
         """Fire an Azure Monitor alert now (spec as POST /_sim/alerts); returns its ARM body."""

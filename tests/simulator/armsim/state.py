@@ -234,6 +234,7 @@ class SimState:
         self.throttle_overrides = dict(th.get("overrides") or {})
         self.throttle_enabled = bool(th.get("enabled", True))
         self.buckets = {}
+        self.throttle_held_at = None   # Simulator.hold_throttle_clock
         self.faults = []
         for f in sc.get("faults") or []:
             self.faults.append(normalise_fault(f))

@@ -31,11 +31,11 @@ COMPUTE_POLICIES = {
 class TokenBucket:
     __slots__ = ("capacity", "rate", "tokens", "stamp")
 
-    def __init__(self, capacity, rate_per_sec):
+    def __init__(self, capacity, rate_per_sec, now):
         self.capacity = float(capacity)
         self.rate = float(rate_per_sec)
         self.tokens = float(capacity)
-        self.stamp = time.monotonic()
+        self.stamp = now
 
     def _refill(self, now):
         if now > self.stamp:
@@ -54,18 +54,25 @@ class TokenBucket:
         return max(0, int(self.tokens))
 
 
-def _bucket(sim, key, capacity, per_sec, policy):
+def bucket_now(st):
+    """The buckets' clock: monotonic time, or the time a test held it at (Simulator.hold_throttle_clock), so
+    that what a bucket answers does not depend on how fast a busy machine sends the requests."""
+    held = getattr(st, "throttle_held_at", None)
+    return time.monotonic() if held is None else held
+
+
+def _bucket(sim, key, capacity, per_sec, policy, now):
     st = sim.state
     b = st.buckets.get(key)
     if b is None:
         ov = st.throttle_overrides.get(policy)
         if ov:
             b = TokenBucket(max(1.0, float(ov.get("capacity", capacity))),
-                            float(ov.get("refill_per_second", per_sec)))
+                            float(ov.get("refill_per_second", per_sec)), now)
         else:
             scale = st.throttle_scale
             rscale = scale if st.throttle_refill_scale is None else float(st.throttle_refill_scale)
-            b = TokenBucket(max(1.0, math.floor(capacity * scale)), per_sec * rscale)
+            b = TokenBucket(max(1.0, math.floor(capacity * scale)), per_sec * rscale, now)
         st.buckets[key] = b
     return b
 
@@ -77,9 +84,9 @@ def arm_throttle(sim, req, sub):
     cap, rate = (200, 10.0) if write else (250, 25.0)
     principal = req.principal
     key = ("arm", (sub or principal["tenant"]).lower(), principal["object_id"], kind)
-    now = time.monotonic()
     with sim.lock:
-        b = _bucket(sim, key, cap, rate, "arm_" + kind)
+        now = bucket_now(st)
+        b = _bucket(sim, key, cap, rate, "arm_" + kind, now)
         ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
         req.extra["x-ms-ratelimit-remaining-%s-%s" % ("subscription" if sub else "tenant", kind)] = \
             str(b.remaining() if st.throttle_enabled else cap - 1)
@@ -103,16 +110,16 @@ def compute_throttle(sim, req, pol):
     resource = inst.resource_id if inst is not None else (vmss.id if vmss is not None else None)
     # UNVERIFIED: the per-resource bucket of the scale-set-VM policy is keyed by the VM (not the
     # scale set), so a fleet walk with one GET per VM is limited by the subscription bucket.
-    now = time.monotonic()
     parts, fails = [], []
     with sim.lock:
+        now = bucket_now(st)
         if rcap is not None and resource is not None:
-            b = _bucket(sim, ("cmp", pol, resource.lower()), rcap, rrate / 60.0, pol)
+            b = _bucket(sim, ("cmp", pol, resource.lower()), rcap, rrate / 60.0, pol, now)
             ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
             parts.append("Microsoft.Compute/%s3Min;%d" % (name, b.remaining() if st.throttle_enabled else rcap))
             if not ok:
                 fails.append(("%s3Min" % name, wait, rcap))
-        b = _bucket(sim, ("cmp", pol, sub), scap, srate / 60.0, pol)
+        b = _bucket(sim, ("cmp", pol, sub), scap, srate / 60.0, pol, now)
         ok, wait = b.take(now) if st.throttle_enabled else (True, 0)
         parts.append("Microsoft.Compute/%s30Min;%d" % (name, b.remaining() if st.throttle_enabled else scap))
         if not ok:
