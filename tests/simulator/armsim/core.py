@@ -10,6 +10,7 @@ import threading
 import time
 
 from . import alerts, certs, control
+from .throttling import bucket_now
 from .clouds import PROXY_HOSTS
 from .faults import normalise_fault
 from .proxy import ProxyServer
@@ -280,7 +281,6 @@ class Simulator:
         """Hold the throttling buckets' clock (tests): held, a bucket refills only by what advance= adds, each
         call moving the held time on by that many seconds, so its answers do not depend on how long the
         requests took. release_throttle_clock() lets it run again."""
-        from .throttling import bucket_now
         with self.lock:
             self.state.throttle_held_at = bucket_now(self.state) + float(advance)
 

@@ -57,8 +57,7 @@ class TokenBucket:
 def bucket_now(st):
     """The buckets' clock: monotonic time, or the time a test held it at (Simulator.hold_throttle_clock), so
     that what a bucket answers does not depend on how fast a busy machine sends the requests."""
-    held = getattr(st, "throttle_held_at", None)
-    return time.monotonic() if held is None else held
+    return time.monotonic() if st.throttle_held_at is None else st.throttle_held_at
 
 
 def _bucket(sim, key, capacity, per_sec, policy, now):
