@@ -131,6 +131,17 @@ options:
         P(azure_vmss.maintenance.batch_recovered#test) test does).
     type: bool
     default: false
+  not_after:
+    description:
+      - The end of a maintenance window, as an ISO 8601 date-time (V(2026-12-08T03:00:00Z); without an offset it is
+        UTC). When it has passed at the moment the module would send the request (after its reads, which can take a
+        while on a busy controller), nothing is sent, RV(window_closed) is V(true), C(changed) is V(false) and the
+        task does not fail; there is no health wait.
+      - The check is made once, just before the request. On a Flexible scale set, whose VMs each get their own
+        request, it is made before the first of them; the rest follow within Azure's write pacing.
+      - The safe_maintenance role passes the end of its run window (C(safe_maintenance_not_after)) here, so no
+        request leaves after it however long the steps between the role's own window check and the request take.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -320,6 +331,12 @@ orchestration_mode:
   returned: always (V(null) when the scale set could not be read)
   type: str
   sample: Flexible
+window_closed:
+  description:
+    - V(true) when O(not_after) had passed at the moment the request would have been sent, so nothing was sent.
+  returned: always
+  type: bool
+  sample: false
 elapsed_seconds:
   description:
     - Seconds the module spent, reads included; with O(wait=true) this includes the whole maintenance, and with
@@ -372,6 +389,7 @@ health:
       returned: always
 '''
 
+import datetime
 import time
 
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils.module import AzureVmssModule
@@ -379,6 +397,7 @@ from ansible_collections.azure_vmss.maintenance.plugins.module_utils._azure.erro
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import (
     classify_for_maintenance, summarize)
 from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.instances import describe_ids
+from ansible_collections.azure_vmss.maintenance.plugins.module_utils._answers.times import parse_time
 
 
 # Seconds a scale set GET kept in token_cache_dir by another call of the run may serve this one.
@@ -395,6 +414,7 @@ ARGUMENT_SPEC = dict(
     health_poll_interval=dict(type='int', default=0),
     health_fallback=dict(type='bool', default=False),
     require_health_signal=dict(type='bool', default=False),
+    not_after=dict(type='str'),
 )
 
 
@@ -409,8 +429,9 @@ class PerformMaintenance(object):
         self.module = module
         self.started = time.time()
         self.result = dict(changed=False, instance_ids=[], skipped_instances=[], already_maintained=[], status=None,
-                           operations=[], orchestration_mode=None)
+                           operations=[], orchestration_mode=None, window_closed=False)
         self.named = None
+        self.not_after = None
 
     def elapsed(self):
         return round(time.time() - self.started, 1)
@@ -444,6 +465,11 @@ class PerformMaintenance(object):
             if params['health_poll_interval'] < 0:
                 self.module.fail_json(msg='health_poll_interval must be 0 (automatic) or more (seconds), got %s.'
                                           % params['health_poll_interval'])
+        if params['not_after'] is not None:
+            self.not_after = parse_time(params['not_after'])
+            if self.not_after is None:
+                self.module.fail_json(msg='not_after must be an ISO 8601 date-time such as 2026-12-08T03:00:00Z '
+                                          '(UTC when it has no offset), got %r.' % params['not_after'])
         if params['instance_ids'] is None:
             if not params['all_instances']:
                 self.module.fail_json(msg='all_instances is false and instance_ids is not set: give instance_ids, or '
@@ -507,6 +533,9 @@ class PerformMaintenance(object):
         eligible = self.plan(requested)
         if not eligible:
             self.exit(**self.wait_for_health())
+        # The last moment before the request: the reads above may have taken long enough to end the window.
+        if self.not_after is not None and datetime.datetime.now(datetime.timezone.utc) >= self.not_after:
+            self.exit(window_closed=True)
         self.result.update(changed=True, instance_ids=eligible)
         if module.check_mode:
             self.exit()

@@ -37,7 +37,7 @@ FAST = {'retry-after-ms': '10'}
 # Keys Ansible reserves; AnsibleModule itself adds 'invocation' (run_module_main asks for it) and 'failed'.
 RESERVED = {'skipped', 'results', 'ansible_facts', 'exception', 'warnings', 'deprecations'}
 RESULT_KEYS = {'changed', 'instance_ids', 'skipped_instances', 'already_maintained', 'status', 'elapsed_seconds',
-               'operations', 'orchestration_mode'}
+               'operations', 'orchestration_mode', 'window_closed'}
 
 
 @pytest.fixture
@@ -213,6 +213,31 @@ def test_empty_scale_set_with_all_instances_sends_nothing(run, arm):
     assert posts(arm) == []
 
 
+# -- the end of a window (not_after) -----------------------------------------------------------------
+
+def test_not_after_passed_after_the_reads_sends_nothing(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['0', '1'], not_after='2026-01-01T00:00:00Z', wait_for_health=True))
+    assert result['window_closed'] is True
+    assert result['changed'] is False and result['instance_ids'] == [] and result['status'] is None
+    assert posts(arm) == []
+    assert 'health' not in result, 'nothing was sent: no health wait'
+    assert [r['path'] for r in arm.requests if r['method'] == 'GET'][0] == VMSS, 'the reads were made'
+
+
+def test_not_after_passed_in_check_mode_would_send_nothing(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(all_instances=True, not_after='2026-01-01T00:00:00+01:00'), check_mode=True)
+    assert result['window_closed'] is True and result['changed'] is False and result['instance_ids'] == []
+
+
+def test_not_after_still_ahead_sends_as_without_it(run, arm):
+    accept(basic_fleet(arm))
+    result = run(dict(instance_ids=['10', '1'], not_after='2999-01-01T00:00:00'))
+    assert result['window_closed'] is False and result['status'] == 'Succeeded'
+    assert [p['body'] for p in posts(arm)] == [{'instanceIds': ['1', '10']}]
+
+
 # -- check mode -------------------------------------------------------------------------------------
 
 def test_check_mode_reads_reports_and_sends_nothing(run, arm):
@@ -281,6 +306,7 @@ def test_unknown_ids_among_many_fail_before_sending(run, arm):
     ({'instance_ids': ['1', ' 1']}, 'more than once'),
     ({'instance_ids': ['1'], 'wait_timeout': 0}, 'wait_timeout must be greater than 0'),
     ({'instance_ids': ['1'], 'wait_timeout': -5}, 'wait_timeout must be greater than 0'),
+    ({'instance_ids': ['1'], 'not_after': 'tonight'}, "not_after must be an ISO 8601 date-time such as"),
 ])
 def test_bad_arguments_fail_without_a_request(run, arm, module_args, fragment):
     result = run(module_args)
