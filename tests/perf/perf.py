@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import re
+import shlex
 import shutil
 import ssl
 import statistics
@@ -589,6 +590,37 @@ def requests_by_phase(entries, log_path):
             dict((b, n + 1) for b, n in retries.items()))
 
 
+def module_cpu_wrapper(tools, log_path):
+    """An interpreter for Ansible's module processes that appends each one's CPU-seconds and command line (the
+    AnsiballZ file names the module) to log_path: the maintenance run's CPU split into module processes and the
+    rest (the controller and its forks). None where /usr/bin/time is missing."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    path = log_path + ".sh"
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\nexec /usr/bin/time -a -o %s -f "%%U %%S %%C" %s "$@"\n'
+                % (shlex.quote(log_path), shlex.quote(os.path.join(tools.ours_bin, "python"))))
+    os.chmod(path, 0o755)
+    return path
+
+
+def read_module_cpu(log_path):
+    """{module name: {"processes": n, "cpu": seconds}} from module_cpu_wrapper's log."""
+    by_module = {}
+    if not os.path.exists(log_path):
+        return by_module
+    with open(log_path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 3 or not re.match(r"^[0-9.]+$", parts[0]):
+                continue  # /usr/bin/time's "Command exited with non-zero status" lines
+            name = re.search(r"AnsiballZ_(\w+)\.py", line)
+            entry = by_module.setdefault(name.group(1) if name else "other", dict(processes=0, cpu=0.0))
+            entry["processes"] += 1
+            entry["cpu"] += float(parts[0]) + float(parts[1])
+    return by_module
+
+
 def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scenarios=None, tree=None):
     """The role's run over one scale set; ``tree``: (label, collections root) of another tree of the collection
     (--baseline), else this one."""
@@ -612,17 +644,26 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
         # value its automatic pace picks (read_cost.poll_interval), compressed like everything else.
         poll = max(1, int(math.ceil(auto * time_scale))) if time_scale < 1 else 0
         extra_vars["safe_maintenance_poll_interval"] = poll
+        tag = "%d%s" % (size, "-" + tree[0] if tree else "")
+        module_cpu_log = os.path.join(workdir, "out", "maintenance-%s.module-cpu.txt" % tag)
+        wrapper = module_cpu_wrapper(tools, module_cpu_log)
+        if wrapper:
+            # an extra var: the implicit localhost's own interpreter setting beats ANSIBLE_PYTHON_INTERPRETER
+            extra_vars["ansible_python_interpreter"] = wrapper
         vars_file = os.path.join(workdir, "maintenance-vars-%d%s.json" % (size, "-" + tree[0] if tree else ""))
         with open(vars_file, "w") as f:
             json.dump(extra_vars, f)
         argv = [os.path.join(tools.ours_bin, "ansible-playbook"), "azure_vmss.maintenance.safe_maintenance",
                 "-e", "@" + vars_file]
         t_start = time.time()
-        tag = "%d%s" % (size, "-" + tree[0] if tree else "")
         ansible_log = os.path.join(workdir, "out", "maintenance-%s.ansible.log" % tag)
         run_env = {"ANSIBLE_LOG_PATH": ansible_log}
         if tree:
             run_env["ANSIBLE_COLLECTIONS_PATH"] = tree[1]
+        if tools.args.ansible_cfg:
+            run_env["ANSIBLE_CONFIG"] = os.path.abspath(tools.args.ansible_cfg)
+        if tools.args.wrap_playbook:
+            argv = shlex.split(tools.args.wrap_playbook) + argv
         res = runner.run("maintenance-%s" % tag, "ours", argv, extra_env=run_env)
         with open(report_path) as f:
             report = json.load(f)
@@ -649,12 +690,16 @@ def bench_maintenance(tools, workdir, size, time_scale, latency_ms, quick, scena
         instances = int(report["totals"]["instances"] or size)
         # every module process reads Azure AD's OpenID configuration once (MSAL's discovery, not cached)
         processes = counts["by_route"].get("openid_config", 0)
+        module_cpu = read_module_cpu(module_cpu_log) if wrapper else None
         return dict(size=size, scenario=scenario, time_scale=time_scale, latency_ms=latency_ms,
                     tree=tree[0] if tree else "this tree",
                     rc=res["rc"], wall=res["wall"], rss_mib=res["rss_mib"], batches=batches,
                     cpu_seconds=res["cpu"], module_processes=processes,
                     cpu_per_batch=res["cpu"] / batches if batches else None,
                     processes_per_batch=processes / float(batches) if batches else None,
+                    module_cpu=module_cpu,
+                    controller_cpu_per_batch=((res["cpu"] - sum(m["cpu"] for m in module_cpu.values())) / batches
+                                              if module_cpu and batches else None),
                     maintained=int(report["totals"]["maintained"]), aborted=report.get("aborted"),
                     abort_reason=report.get("abort_reason"),
                     maintenance_seconds=duration, recovery_seconds=recovery, pause_seconds=pause,
@@ -792,6 +837,15 @@ def markdown(data):
                 lines.append("|  | run failed: %s |" % (r.get("abort_reason") or "exit %s" % r["rc"]))
         lines.append("")
         for r in mt:
+            if r.get("module_cpu"):
+                modules = sorted(r["module_cpu"].items(), key=lambda kv: -kv[1]["cpu"])
+                in_modules = sum(m["cpu"] for _n, m in modules)
+                lines += ["CPU-seconds of the %d-instance run (%s): module processes %.1f, the rest (ansible-playbook and "
+                          "its task workers) %.1f, %.2f per batch. By module (processes, CPU s): %s." % (
+                              r["size"], r.get("tree", "this tree"), in_modules, r["cpu_seconds"] - in_modules,
+                              r["controller_cpu_per_batch"], ", ".join(
+                                  "%s %d, %.1f" % (n, m["processes"], m["cpu"]) for n, m in modules)), ""]
+        for r in mt:
             if not r.get("by_phase"):
                 continue
             maintained = max(1, r["maintained"])
@@ -905,6 +959,12 @@ def main(argv=None):
     p.add_argument("--orchestration", choices=("uniform", "flexible"), default="uniform",
                    help="the scale sets of sections 2 and 4: Uniform (default) or the same fleet as a Flexible "
                         "scale set (1,000 instances only, ours only: the peers' commands are Uniform-only)")
+    p.add_argument("--ansible-cfg", metavar="FILE",
+                   help="section 4 runs the role with this ansible.cfg (ANSIBLE_CONFIG), for example one that sets "
+                        "internal_poll_interval")
+    p.add_argument("--wrap-playbook", metavar="CMD",
+                   help="section 4 runs ansible-playbook under this command, for example "
+                        "'py-spy record --subprocesses --format raw -o FILE --' to see where the CPU goes")
     args = p.parse_args(argv)
     scenarios = SCENARIOS
     if args.orchestration == "flexible":
