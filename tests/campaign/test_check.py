@@ -60,6 +60,17 @@ def test_two_runs_posting_while_both_are_active_break_one_run():
     assert [f[0] for f in found] == ["one_run"]
 
 
+def test_a_run_that_claims_maintains_and_releases_while_another_only_reads_keeps_one_run():
+    # seed 10, scenario 44 on a loaded controller: app's preflight reads spanned minutes; app2 claimed the lease,
+    # maintained and released it meanwhile; app then claimed and maintained
+    log = [entry(1, 0, "app"), entry(2, 1, "app2"), lease(3, 2, "app2"), post(4, 3, "app2", ["0"]),
+           lease(5, 4, "app2"), entry(6, 5, "app"), lease(7, 6, "app"), post(8, 7, "app", ["1"]), lease(9, 9, "app")]
+    assert check.one_run(log, "ss-001") == []
+    # the same with app's claim before app2's POST: both hold the scale set at once
+    log[6] = lease(7, 2, "app")
+    assert [f[0] for f in check.one_run(log, "ss-001")] == ["one_run"]
+
+
 def test_runs_one_after_the_other_may_both_post():
     log = [entry(1, 0, "app"), post(2, 1, "app", ["0"]), entry(3, 5, "app"),
            entry(4, 6, "app2"), post(5, 7, "app2", ["1"]), entry(6, 9, "app2")]
